@@ -1,0 +1,88 @@
+"""``ctresist annotate``: one sample's VCF (+ CNV) to the report model (JSON)."""
+from __future__ import annotations
+
+import logging
+import os
+
+from ctresist import __version__
+from ctresist.catalogue import Catalogue
+from ctresist.errors import InputError
+from ctresist.genes import check_build, genes_for_build
+from ctresist.interpret import Context, Thresholds, interpret
+from ctresist.io.cnv import gene_copy_numbers, read_segments
+from ctresist.io.vcf import VcfInfo, read_variants
+
+log = logging.getLogger("ctresist")
+
+
+def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
+                thresholds: dict | None = None, tumor_sample: str | None = None,
+                normal_sample: str | None = None) -> dict:
+    """Read, match and interpret one sample; returns the report model."""
+    genes = [g for g in genes_for_build(ctx.build) if g.name in catalogue.genes]
+    th = Thresholds.for_specimen(ctx.specimen, thresholds)
+    preferred = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes}
+    infos: list[VcfInfo] = []
+    variants = []
+    stream = read_variants(vcf, genes, tumor=tumor_sample, normal=normal_sample,
+                           transcripts=preferred, info_out=infos)
+    first = True
+    for v in stream:
+        if first:
+            check_build(vcf, infos[0].contigs, ctx.build)
+            first = False
+        if v.gene is None:  # unannotated: gene from position
+            v.gene = next((g.name for g in genes if g.overlaps(v.chrom, v.pos, v.pos)), None)
+            if v.problem is None and not infos[0].csq_fields and not infos[0].ann_fields:
+                v.problem = ("not interpretable without a reference or VEP/SnpEff annotation "
+                             "(no CSQ/ANN in the VCF)")
+        variants.append(v)
+        if len(variants) % 10000 == 0:
+            log.info("%s: %d alleles in catalogue genes read", ctx.sample, len(variants))
+    info = infos[0] if infos else None
+    if info is not None and first:
+        check_build(vcf, info.contigs, ctx.build)
+    ctx.has_normal = bool(info and info.normal)
+    cnvs = {}
+    if cnv:
+        segs = read_segments(cnv)
+        cnvs = gene_copy_numbers(cnv, segs, genes, ctx.build, ctx.tumor_fraction)
+    model = interpret(ctx, variants, cnvs, catalogue, th, cnv_given=bool(cnv))
+    annotation = None
+    if info is not None:
+        annotation = "VEP CSQ" if info.csq_fields else "SnpEff ANN" if info.ann_fields else None
+    model.update({
+        "schema": "ctresist-report/1",
+        "ctresist_version": __version__,
+        "catalogue": {"version": catalogue.version, "sha256": catalogue.sha256,
+                      "sources": dict(sorted(catalogue.sources.items()))},
+        "sample": {**ctx.__dict__},
+        "inputs": {"vcf": os.path.basename(vcf), "cnv": os.path.basename(cnv) if cnv else None,
+                   "tumor_sample": info.tumor if info else None,
+                   "normal_sample": info.normal if info else None},
+        "examined": {"vcf_records_read": info.records_read if info else 0,
+                     "region_queries": bool(info and info.indexed),
+                     "variants_in_catalogue_genes": sum(1 for v in variants if v.gene in catalogue.genes),
+                     "annotation": annotation, "genes": [g.name for g in genes]},
+        "thresholds": {k: v for k, v in th.__dict__.items()},
+        "copy_number": [c.__dict__ for c in sorted(cnvs.values(), key=lambda c: c.gene)],
+    })
+    return model
+
+
+def context_from_row(row: dict[str, str], catalogue: Catalogue, where: str) -> Context:
+    from ctresist.interpret import parse_driver
+
+    tf = row.get("tumor_fraction") or None
+    try:
+        tumor_fraction = float(tf) if tf else None
+    except ValueError:
+        raise InputError(f"{where}: column 'tumor_fraction': {tf!r} is not a number 0-1") from None
+    if tumor_fraction is not None and not 0 < tumor_fraction <= 1:
+        raise InputError(f"{where}: column 'tumor_fraction': {tf!r} is not in (0, 1]")
+    return Context(
+        sample=row["sample"], driver_text=row["driver"], driver=parse_driver(row["driver"], where),
+        therapy_text=row.get("therapy", ""),
+        therapy=catalogue.drugs.parse_therapy(row.get("therapy", ""), f"{where}: column 'therapy'"),
+        specimen=row["specimen"], build=row["genome_build"], patient=row.get("patient", ""),
+        collection_date=row.get("collection_date", ""), tumor_fraction=tumor_fraction)

@@ -1,0 +1,210 @@
+"""Command line: thin ``_cmd_*`` functions parse arguments and call the library.
+
+Every user error is one line on stderr (``ctresist: error: <file>:<line>: ...``) and exit status 1;
+``--debug`` shows the traceback instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+
+import yaml
+
+from ctresist import __version__
+from ctresist.errors import InputError
+
+log = logging.getLogger("ctresist")
+
+DESCRIPTION = """\
+ctresist: which resistance to targeted therapy has appeared, and what it means for the next drug.
+
+Reads small-variant VCFs (VEP CSQ or SnpEff ANN annotated) and copy-number segments from tissue or
+plasma (ctDNA), matches them against a cited catalogue of resistance mutations and bypass
+amplifications (ALK, RET, NTRK1/2/3, ROS1, EGFR, MET, KIT, ERBB2, KRAS, NRAS, BRAF, MAP2K1, PIK3CA,
+TP53/RB1) in the sample's driver and therapy context, and writes JSON/TSV/HTML reports.
+
+Typical use: run the Snakemake workflow (snakemake --cores 2), which calls these subcommands.
+"""
+
+
+def _load_config(path: str | None) -> dict:
+    if not path:
+        return {}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InputError(f"{path}: cannot read config ({exc})") from exc
+
+
+def _cmd_annotate(args: argparse.Namespace) -> None:
+    from ctresist.annotate import context_from_row, do_annotate
+    from ctresist.catalogue import load_catalogue
+    from ctresist.report import write_json
+
+    cat = load_catalogue(args.catalogue)
+    config = _load_config(args.config)
+    if args.sheet:
+        from ctresist.sheet import read_sheet
+
+        df = read_sheet(args.sheet)
+        if args.sample not in df.index:
+            raise InputError(f"{args.sheet}: no sample {args.sample!r}")
+        row = df.loc[args.sample].to_dict()
+        where = args.sheet
+    else:
+        row = {"sample": args.sample, "driver": args.driver, "therapy": args.therapy or "",
+               "specimen": args.specimen, "genome_build": args.build, "patient": args.patient or "",
+               "collection_date": args.date or "", "vcf": args.vcf, "cnv": args.cnv or "",
+               "tumor_sample": args.tumor_sample or "", "normal_sample": args.normal_sample or "",
+               "tumor_fraction": args.tumor_fraction or ""}
+        missing = [k for k in ("vcf", "driver", "specimen", "genome_build") if not row[k]]
+        if missing:
+            raise InputError(f"annotate: give --sheet, or --{' --'.join(m.replace('genome_build', 'build') for m in missing)}")
+        where = "command line"
+    ctx = context_from_row(row, cat, where)
+    log.info("annotating %s (%s, %s, %s)", ctx.sample, ctx.specimen, ctx.driver, ctx.build)
+    model = do_annotate(ctx, row["vcf"], row.get("cnv") or None, cat,
+                        thresholds=config.get("thresholds"),
+                        tumor_sample=row.get("tumor_sample") or None,
+                        normal_sample=row.get("normal_sample") or None)
+    model["sample"]["extra"] = {}
+    write_json(model, args.output)
+    s = model["summary"]
+    log.info("%s: %s (%d calls)", ctx.sample, s["headline"], len(model["calls"]))
+
+
+def _cmd_render(args: argparse.Namespace) -> None:
+    from ctresist.report import write_html, write_tsv
+
+    try:
+        with open(args.json, encoding="utf-8") as fh:
+            model = json.load(fh)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"{args.json}: cannot read report JSON ({exc})") from exc
+    if args.tsv:
+        write_tsv(model, args.tsv)
+    if args.html:
+        write_html(model, args.html)
+
+
+def _cmd_catalogue(args: argparse.Namespace) -> None:
+    from ctresist import catalogue as catmod
+
+    cat = catmod.load_catalogue(args.catalogue)
+    if args.action == "validate":
+        genes: dict[str, int] = {}
+        for e in cat.entries:
+            genes[e.gene] = genes.get(e.gene, 0) + 1
+        print(f"catalogue {cat.version} OK: {len(cat.entries)} entries, sha256 {cat.sha256}")
+        print("per source: " + ", ".join(f"{k}={v}" for k, v in sorted(cat.sources.items())))
+        print("per gene: " + ", ".join(f"{k}={v}" for k, v in sorted(genes.items())))
+        return
+    entries = cat.entries
+    if args.query:
+        q = args.query.lower()
+        entries = [e for e in entries if q in " ".join([e.id, e.gene, e.alteration, e.driver,
+                                                        e.mechanism, *e.resists, *e.options]).lower()]
+    if args.action == "export" and args.format == "json":
+        json.dump([{**e.__dict__} for e in entries], sys.stdout, indent=1, default=list)
+        print()
+        return
+    cols = ["id", "gene", "alteration", "phase", "mechanism", "driver", "resists", "options",
+            "evidence", "citations", "source"]
+    print("\t".join(cols))
+    for e in entries:
+        d = e.__dict__
+        print("\t".join(";".join(d[c]) if isinstance(d[c], tuple) else str(d[c]) for c in cols))
+
+
+def _cmd_longitudinal(args: argparse.Namespace) -> None:
+    from ctresist.longitudinal import do_longitudinal
+
+    do_longitudinal(args.reports, args.patient, args.json, args.tsv, args.html)
+
+
+def _cmd_summary(args: argparse.Namespace) -> None:
+    from ctresist.longitudinal import do_batch_summary
+
+    do_batch_summary(args.reports, args.failed or [], args.tsv, args.html)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ctresist", description=DESCRIPTION,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"ctresist {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
+    p.add_argument("--catalogue", help="catalogue folder (default: the shipped annotations/catalogue)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    a = sub.add_parser("annotate", help="match one sample's VCF (+CNV) against the catalogue -> JSON",
+                       description="Match one sample against the catalogue and write the report "
+                       "model (JSON). Either --sheet/--sample or the per-sample options.")
+    a.add_argument("--sheet", help="sample sheet TSV (config/samples.tsv); takes everything from the row")
+    a.add_argument("--sample", required=True, help="sample ID")
+    a.add_argument("--vcf", help="VCF/VCF.gz/BCF of the sample")
+    a.add_argument("--cnv", help="copy-number segments (CNVkit .cns, PURPLE, generic)")
+    a.add_argument("--driver", help="driver, e.g. EML4-ALK, KIF5B-RET, 'EGFR L858R'")
+    a.add_argument("--therapy", help="current drug(s), e.g. alectinib, Alecensa, 'osimertinib+savolitinib'")
+    a.add_argument("--specimen", choices=["plasma", "tissue"], help="specimen type")
+    a.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of the inputs")
+    a.add_argument("--patient")
+    a.add_argument("--date", help="collection date YYYY-MM-DD")
+    a.add_argument("--tumor-sample", help="tumour column of a multi-sample VCF")
+    a.add_argument("--normal-sample", help="matched normal / white-blood-cell column")
+    a.add_argument("--tumor-fraction", help="ctDNA fraction or purity 0-1 (corrects copy number)")
+    a.add_argument("--config", help="config.yaml with threshold overrides")
+    a.add_argument("-o", "--output", required=True, help="report JSON to write")
+    a.set_defaults(func=_cmd_annotate)
+
+    r = sub.add_parser("render", help="render a report JSON to HTML and TSV")
+    r.add_argument("json", help="report JSON from 'ctresist annotate'")
+    r.add_argument("--html", help="HTML report to write")
+    r.add_argument("--tsv", help="TSV of the calls to write")
+    r.set_defaults(func=_cmd_render)
+
+    c = sub.add_parser("catalogue", help="validate, list, search or export the catalogue")
+    c.add_argument("action", choices=["validate", "list", "search", "export"])
+    c.add_argument("query", nargs="?", help="text to search for (gene, alteration, drug, driver)")
+    c.add_argument("--format", choices=["tsv", "json"], default="tsv", help="export format")
+    c.set_defaults(func=_cmd_catalogue)
+
+    lg = sub.add_parser("longitudinal", help="one patient's reports over time -> timeline")
+    lg.add_argument("reports", nargs="+", help="report JSONs of the patient's samples")
+    lg.add_argument("--patient", required=True)
+    lg.add_argument("--json", required=True)
+    lg.add_argument("--tsv", required=True)
+    lg.add_argument("--html", required=True)
+    lg.set_defaults(func=_cmd_longitudinal)
+
+    s = sub.add_parser("summary", help="batch summary of all samples (and failed ones)")
+    s.add_argument("reports", nargs="*", help="report JSONs")
+    s.add_argument("--failed", nargs="*", help="'sample:reason' of failed samples")
+    s.add_argument("--tsv", required=True)
+    s.add_argument("--html", required=True)
+    s.set_defaults(func=_cmd_summary)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s ctresist %(levelname)s: %(message)s", stream=sys.stderr)
+    try:
+        args.func(args)
+    except InputError as exc:
+        if args.debug:
+            raise
+        print(f"ctresist: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ctresist: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Defaults, each with the reason it has this value. All are overridable in config.yaml."""
+from __future__ import annotations
+
+#: Read support needed before a catalogue match is called confidently. ctDNA assays report real
+#: variants down to 0.1-1 % VAF, so plasma keeps a VAF floor of 0.1 % and relies on alt-read
+#: support; tissue uses the conventional 2 % floor of tumour-only panel calling. Below these a
+#: match is reported as "low support: confirm", never dropped and never flagged actionable.
+DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
+    "plasma": {"min_depth": 100, "min_alt_reads": 3, "min_vaf": 0.001},
+    "tissue": {"min_depth": 20, "min_alt_reads": 4, "min_vaf": 0.02},
+}
+#: Focal amplification: gene copy number (corrected for tumour fraction when known) of >= 5
+#: copies, the usual high-level gain cut-off for MET/ERBB2 amplification in NGS panels.
+AMPLIFICATION_MIN_CN = 5.0
+#: Plasma copy number is diluted by normal cfDNA; with no tumour fraction given, an observed
+#: CN >= 2.5 is reported as "possible amplification, confirm" (not actionable).
+PLASMA_UNCORRECTED_MIN_CN = 2.5
+#: A gain spanning >= half of its chromosome is arm/whole-chromosome gain (polysomy), not a
+#: focal amplification; it is reported as such, never called amplification.
+FOCAL_MAX_FRACTION = 0.5
+#: Homozygous deletion for loss entries (RB1): corrected CN below 0.5.
+DELETION_MAX_CN = 0.5
+#: Population allele frequency (gnomAD/1000G in VEP CSQ) above which a variant is germline.
+GERMLINE_POPULATION_AF = 0.01
+#: Alt reads in the matched normal (buffy coat / white blood cells) at or above which a variant is
+#: germline or clonal haematopoiesis, not tumour.
+NORMAL_MAX_ALT_READS = 2
+#: Genes whose plasma variants often come from clonal haematopoiesis rather than the tumour
+#: (the CH genes named in the project brief plus the common CH drivers); without a matched
+#: white-blood-cell normal such calls carry a CH caution.
+CH_GENES = frozenset({"DNMT3A", "TET2", "ASXL1", "PPM1D", "JAK2", "TP53", "SF3B1", "SRSF2",
+                      "CBL", "GNB1", "GNAS", "CHEK2", "U2AF1", "IDH2", "BRCC3", "ATM"})
+#: Driver kinases whose fusions define the driver context.
+FUSION_KINASES = ("ALK", "RET", "NTRK1", "NTRK2", "NTRK3", "ROS1")

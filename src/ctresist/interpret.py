@@ -1,0 +1,360 @@
+"""Match a sample's variants and gene copy numbers against the catalogue, in the sample's driver
+and therapy context, and build the report model (a plain dict rendered to JSON, TSV and HTML)."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from itertools import combinations, permutations
+
+from ctresist import constants as C
+from ctresist import protein
+from ctresist.catalogue import Catalogue, Entry, is_activating
+from ctresist.errors import InputError
+from ctresist.io.cnv import GeneCopyNumber
+from ctresist.io.vcf import Variant
+
+STATUS_ORDER = ["actionable_resistance", "resistance_low_support", "resistance_other_drugs",
+                "out_of_context", "excluded"]
+STATUS_TEXT = {
+    "actionable_resistance": "Actionable: resists the current therapy",
+    "resistance_low_support": "Possible resistance: low support, confirm",
+    "resistance_other_drugs": "Resistance alteration that does not affect the current therapy",
+    "out_of_context": "Catalogue alteration outside this driver context",
+    "excluded": "Excluded: not tumour-derived or filtered",
+}
+
+
+@dataclass
+class Context:
+    """What the sample sheet says about one sample."""
+
+    sample: str
+    driver_text: str
+    driver: str
+    therapy_text: str
+    therapy: list[str]
+    specimen: str
+    build: str
+    patient: str = ""
+    collection_date: str = ""
+    tumor_fraction: float | None = None
+    has_normal: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def parse_driver(text: str, where: str) -> str:
+    """Driver context from what a user writes: ``EML4-ALK``, ``EML4::ALK``, ``ALK fusion``,
+    ``KIF5B-RET``, ``TPM3-NTRK1``, ``CD74-ROS1``, ``EGFR L858R``, ``EGFR exon 19 deletion``."""
+    t = text.strip()
+    up = t.upper()
+    if re.match(r"^EGFR\b", up):
+        return "EGFR mutation"
+    parts = re.split(r"::|-|\s+|/", up)
+    for k in C.FUSION_KINASES:
+        if k in parts and (len(parts) > 1 or k == up):
+            return f"{k} fusion"
+    raise InputError(f"{where}: column 'driver': cannot read driver {text!r}; write a fusion "
+                     "(EML4-ALK, KIF5B-RET, TPM3-NTRK1, CD74-ROS1, 'ALK fusion') or 'EGFR <mutation>'")
+
+
+@dataclass
+class Thresholds:
+    min_depth: float
+    min_alt_reads: float
+    min_vaf: float
+    amplification_min_cn: float = C.AMPLIFICATION_MIN_CN
+    plasma_uncorrected_min_cn: float = C.PLASMA_UNCORRECTED_MIN_CN
+    focal_max_fraction: float = C.FOCAL_MAX_FRACTION
+    deletion_max_cn: float = C.DELETION_MAX_CN
+    germline_population_af: float = C.GERMLINE_POPULATION_AF
+    normal_max_alt_reads: float = C.NORMAL_MAX_ALT_READS
+
+    @classmethod
+    def for_specimen(cls, specimen: str, overrides: dict | None = None) -> Thresholds:
+        base = dict(C.DEFAULT_THRESHOLDS[specimen])
+        overrides = overrides or {}
+        base.update(overrides.get(specimen, {}))
+        for k in ("amplification_min_cn", "plasma_uncorrected_min_cn", "focal_max_fraction",
+                  "deletion_max_cn", "germline_population_af", "normal_max_alt_reads"):
+            if k in overrides:
+                base[k] = overrides[k]
+        return cls(**base)
+
+
+def _exclusion(v: Variant, ctx: Context, th: Thresholds) -> str | None:
+    if v.filters not in ("PASS", "."):
+        return f"filtered by the caller (FILTER={v.filters})"
+    if v.population_af is not None and v.population_af >= th.germline_population_af:
+        return f"germline polymorphism (population AF {v.population_af:g})"
+    if v.normal_alt_reads is not None and v.normal_alt_reads >= th.normal_max_alt_reads:
+        return (f"present in the matched normal ({v.normal_alt_reads} alt reads): germline or "
+                "clonal haematopoiesis")
+    return None
+
+
+def _low_support(v: Variant, th: Thresholds) -> list[str]:
+    why = []
+    if v.depth is None or v.depth < th.min_depth:
+        why.append(f"depth {v.depth if v.depth is not None else 'unknown'} < {th.min_depth:g}")
+    if v.alt_reads is None or v.alt_reads < th.min_alt_reads:
+        why.append(f"alt reads {v.alt_reads if v.alt_reads is not None else 'unknown'} < {th.min_alt_reads:g}")
+    if v.vaf is None or v.vaf < th.min_vaf:
+        why.append(f"VAF {v.vaf if v.vaf is not None else 'unknown'} < {th.min_vaf:g}")
+    return why
+
+
+def phase_of(a: Variant, b: Variant) -> str:
+    """cis / trans / undetermined from phased genotypes (``0|1``) sharing a phase set (PS)."""
+    ga, gb = a.genotype or "", b.genotype or ""
+    if "|" not in ga or "|" not in gb:
+        return "undetermined"
+    if a.phase_set is not None and b.phase_set is not None and a.phase_set != b.phase_set:
+        return "undetermined"
+    ha = [x != "0" and x != "." for x in ga.split("|")]
+    hb = [x != "0" and x != "." for x in gb.split("|")]
+    if len(ha) != 2 or len(hb) != 2:
+        return "undetermined"
+    if (ha[0] and hb[0]) or (ha[1] and hb[1]):
+        return "cis"
+    return "trans"
+
+
+def _entry_fields(e: Entry, ctx: Context) -> dict:
+    current = [d for d in ctx.therapy if d in e.resists]
+    return {
+        "entry_id": e.id, "catalogue_alteration": e.alteration, "mechanism": e.mechanism,
+        "driver_context": e.driver, "resists": list(e.resists), "resists_current": current,
+        "options": list(e.options), "option_evidence": e.option_evidence, "evidence": e.evidence,
+        "citations": list(e.citations), "source": e.source, "note": e.note,
+    }
+
+
+def _status(e: Entry, ctx: Context, excluded: str | None, low: list[str]) -> str:
+    if excluded:
+        return "excluded"
+    if e.driver not in (ctx.driver, "any"):
+        return "out_of_context"
+    current = [d for d in ctx.therapy if d in e.resists]
+    if low and (current or not ctx.therapy):
+        return "resistance_low_support"
+    if current:
+        return "actionable_resistance"
+    return "resistance_other_drugs"
+
+
+def _variant_fields(v: Variant) -> dict:
+    return {"variant": v.key, "vaf": v.vaf, "depth": v.depth, "alt_reads": v.alt_reads,
+            "transcript": v.transcript, "hgvsc": v.hgvsc, "annotation": v.annotation}
+
+
+def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNumber],
+              catalogue: Catalogue, th: Thresholds, cnv_given: bool) -> dict:
+    """The report model for one sample (see ``report.py`` for how it is rendered)."""
+    calls: list[dict] = []
+    not_interpretable: list[dict] = []
+    other: list[dict] = []
+    genes = set(catalogue.genes)
+    by_gene: dict[str, list[tuple[Variant, protein.ProteinChange]]] = {}
+    for v in variants:
+        if v.gene not in genes:
+            continue
+        change = v.change
+        if v.problem or change is None:
+            if v.problem or (v.consequence and "coding" in v.consequence and not v.hgvsp):
+                not_interpretable.append({"gene": v.gene, "variant": v.key, "record": v.record,
+                                          "reason": v.problem or "no protein change"})
+            else:
+                other.append({"gene": v.gene, "variant": v.key, "change": "",
+                              "consequence": v.consequence or "", "vaf": v.vaf})
+            continue
+        by_gene.setdefault(v.gene, []).append((v, change))
+    for gene, obs in by_gene.items():
+        entries = catalogue.for_gene(gene)
+        matched_any: set[str] = set()
+        for v, ch in obs:
+            excl = _exclusion(v, ctx, th)
+            low = _low_support(v, th)
+            cautions = _cautions(v, ctx)
+            hits = [e for e in entries if e.kind in ("protein", "residue")
+                    and protein.matches(ch, e.components[0])]
+            # an exact entry in a context hides residue-level entries of that context
+            exact_ctx = {e.driver for e in hits if e.kind == "protein"}
+            hits = [e for e in hits if e.kind == "protein" or e.driver not in exact_ctx]
+            if ch.kind in ("missense", "del", "ins", "dup", "delins") and is_activating(gene, ch, catalogue.activating):
+                hits += [e for e in entries if e.kind == "activating_mutation"]
+            if ch.kind in ("nonsense", "fs"):
+                hits += [e for e in entries if e.kind == "loss"]
+            for e in hits:
+                matched_any.add(v.key)
+                calls.append({"status": _status(e, ctx, excl, low), "gene": gene, "alteration": ch.text,
+                              **_variant_fields(v), "copy_number": None, "phase": "",
+                              "support": "; ".join(low) or "ok", "excluded_reason": excl or "",
+                              "cautions": cautions, **_entry_fields(e, ctx)})
+            if v.key not in matched_any:
+                other.append({"gene": gene, "variant": v.key, "change": ch.text,
+                              "consequence": v.consequence or "", "vaf": v.vaf})
+        calls += _compounds(gene, obs, entries, ctx, th)
+    calls += _copy_number_calls(cnvs, catalogue, ctx, th)
+    calls = _collapse(calls, ctx)
+    calls.sort(key=lambda c: (STATUS_ORDER.index(c["status"]), "+" not in c["alteration"],
+                              c["gene"], c["alteration"], c["entry_id"]))
+    return {"calls": calls, "not_interpretable": not_interpretable, "other_variants": other,
+            "summary": _summary(calls, ctx)}
+
+
+def _collapse(calls: list[dict], ctx: Context) -> list[dict]:
+    """Keep what a reader needs: for an alteration matched in the sample's own driver context the
+    entries of other contexts are dropped; otherwise one row lists every context it matched in.
+    The driver's own activating mutation (EGFR L858R in an EGFR-mutant tumour) is not a finding."""
+    by_alt: dict[tuple[str, str, str], list[dict]] = {}
+    for c in calls:
+        by_alt.setdefault((c["gene"], c["alteration"], c["variant"]), []).append(c)
+    out = []
+    for (gene, _, _), group in by_alt.items():
+        own = [c for c in group if c["driver_context"] in (ctx.driver, "any")]
+        if own:
+            out += own
+            continue
+        if ctx.driver == f"{gene} mutation":
+            continue
+        first = dict(group[0])
+        first["driver_context"] = "; ".join(dict.fromkeys(c["driver_context"] for c in group))
+        first["entry_id"] = "; ".join(c["entry_id"] for c in group)
+        out.append(first)
+    return out
+
+
+def _cautions(v: Variant, ctx: Context) -> list[str]:
+    out = []
+    if ctx.specimen == "plasma" and v.gene in C.CH_GENES and not ctx.has_normal:
+        out.append(f"{v.gene} is often mutated in clonal haematopoiesis; without a matched "
+                   "white-blood-cell normal this plasma variant may not be tumour-derived")
+    return out
+
+
+def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entries: list[Entry],
+               ctx: Context, th: Thresholds) -> list[dict]:
+    out = []
+    for e in (x for x in entries if x.kind == "compound"):
+        comps = e.components
+        for combo in permutations(obs, len(comps)):
+            if not all(protein.matches(ch, spec) for (_, ch), spec in zip(combo, comps)):
+                continue
+            combo = tuple(sorted(combo, key=lambda o: o[0].pos))
+            phases = {phase_of(a, b) for (a, _), (b, _) in combinations(combo, 2)}
+            phase = phases.pop() if len(phases) == 1 else "undetermined"
+            if e.phase != "any" and phase not in (e.phase, "undetermined"):
+                continue
+            vs = [v for v, _ in combo]
+            excl = next((x for x in (_exclusion(v, ctx, th) for v in vs) if x), None)
+            low = [w for v in vs for w in _low_support(v, th)]
+            cautions = []
+            if phase == "undetermined" and e.phase in ("cis", "trans"):
+                cautions.append(f"phase undetermined: this entry assumes {e.phase}; the "
+                                "reads do not tell (give a BAM or phased calls)")
+            vafs = [v.vaf for v in vs if v.vaf is not None]
+            out.append({"status": _status(e, ctx, excl, low), "gene": gene,
+                        "alteration": "+".join(ch.text for _, ch in combo),
+                        "variant": ";".join(v.key for v in vs), "vaf": min(vafs) if vafs else None,
+                        "depth": min((v.depth for v in vs if v.depth is not None), default=None),
+                        "alt_reads": min((v.alt_reads for v in vs if v.alt_reads is not None), default=None),
+                        "transcript": vs[0].transcript, "hgvsc": ";".join(v.hgvsc or "" for v in vs),
+                        "annotation": vs[0].annotation, "copy_number": None, "phase": phase,
+                        "support": "; ".join(low) or "ok", "excluded_reason": excl or "",
+                        "cautions": cautions, **_entry_fields(e, ctx)})
+    return out
+
+
+def _copy_number_calls(cnvs: dict[str, GeneCopyNumber], catalogue: Catalogue, ctx: Context,
+                       th: Thresholds) -> list[dict]:
+    out = []
+    for gene, g in cnvs.items():
+        cn = g.adjusted_cn if g.adjusted_cn is not None else g.copy_number
+        if cn is None:
+            continue
+        entries = catalogue.for_gene(gene)
+        low: list[str] = []
+        cautions: list[str] = []
+        kind = None
+        corrected = g.adjusted_cn is not None
+        if cn >= th.amplification_min_cn or (ctx.specimen == "plasma" and not corrected
+                                             and cn >= th.plasma_uncorrected_min_cn):
+            kind = "amplification"
+            if not corrected and ctx.specimen == "plasma" and cn < th.amplification_min_cn:
+                low.append(f"plasma copy number {cn:g} without tumour fraction: possible "
+                           f"amplification, below {th.amplification_min_cn:g} copies as observed")
+            if g.amplified_span_fraction is not None and g.amplified_span_fraction >= th.focal_max_fraction:
+                cautions.append(f"gain spans {g.amplified_span_fraction:.0%} of chromosome {g.chrom}: "
+                                "broad/whole-chromosome gain, not focal amplification")
+                kind = "broad_gain"
+        elif cn <= th.deletion_max_cn:
+            kind = "loss"
+        if kind is None:
+            continue
+        if kind == "broad_gain":
+            for e in (x for x in entries if x.kind == "amplification"):
+                out.append(_cn_call("excluded", gene, "broad gain", g, cn, e, ctx, [],
+                                    "broad gain, not focal amplification", cautions))
+            continue
+        for e in (x for x in entries if x.kind == kind):
+            out.append(_cn_call(_status(e, ctx, None, low), gene, kind, g, cn, e, ctx, low, "",
+                                cautions))
+    return out
+
+
+def _cn_call(status: str, gene: str, alteration: str, g: GeneCopyNumber, cn: float, e: Entry,
+             ctx: Context, low: list[str], excl: str, cautions: list[str]) -> dict:
+    return {"status": status, "gene": gene, "alteration": alteration, "variant": "",
+            "vaf": None, "depth": None, "alt_reads": None, "transcript": None, "hgvsc": None,
+            "annotation": "CNV", "copy_number": g.copy_number, "adjusted_copy_number": g.adjusted_cn,
+            "phase": "", "support": "; ".join(low) or "ok", "excluded_reason": excl,
+            "cautions": cautions, **_entry_fields(e, ctx)}
+
+
+def _mark_subsumed(calls: list[dict]) -> None:
+    """A single-mutation call whose variant is part of a matched compound call (same context) is
+    read through the compound: it stays listed but no longer drives the summary."""
+    for comp in (c for c in calls if "+" in c["alteration"] and c["status"] != "excluded"):
+        parts = set(comp["variant"].split(";"))
+        for c in calls:
+            if "+" not in c["alteration"] and c["variant"] in parts and c["driver_context"] == comp["driver_context"]:
+                c["subsumed_by"] = comp["entry_id"]
+
+
+def _summary(calls: list[dict], ctx: Context) -> dict:
+    _mark_subsumed(calls)
+    actionable = [c for c in calls if c["status"] == "actionable_resistance"]
+    confirmed = [c for c in calls if c["status"] in ("actionable_resistance", "resistance_other_drugs")
+                 and not c.get("subsumed_by")]
+    resisted = sorted({d for c in confirmed for d in c["resists"]})
+    options: list[str] = []
+    # an option survives unless another confirmed alteration resists one of its drugs
+    for c in [c for c in actionable if not c.get("subsumed_by")] or confirmed:
+        for o in c["options"]:
+            blocked = any(d in c2["resists"] for c2 in confirmed if c2 is not c
+                          and c2["alteration"] != c["alteration"] for d in o.split("+"))
+            if o not in options and not blocked:
+                options.append(o)
+    return {
+        "actionable": bool(actionable),
+        "n_actionable": len(actionable),
+        "headline": _headline(actionable, calls, ctx),
+        "current_therapy_resisted": sorted({d for c in actionable for d in c["resists_current"]}),
+        "drugs_resisted": resisted,
+        "remaining_options": options,
+    }
+
+
+def _headline(actionable: list[dict], calls: list[dict], ctx: Context) -> str:
+    if actionable:
+        alts = ", ".join(dict.fromkeys(f"{c['gene']} {c['alteration']}" for c in actionable
+                                       if not c.get("subsumed_by")))
+        drugs = ", ".join(sorted({d for c in actionable for d in c["resists_current"]}))
+        return f"Resistance to {drugs} detected: {alts}"
+    if any(c["status"] == "resistance_low_support" for c in calls):
+        return "Possible resistance with low read support: confirm before acting"
+    return "No resistance to the current therapy detected among the examined alterations"
+
+
+def context_dict(ctx: Context) -> dict:
+    return asdict(ctx)
