@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 
 import yaml
@@ -137,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"ctresist {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
-    p.add_argument("--catalogue", help="catalogue folder (default: the shipped annotations/catalogue)")
+    p.add_argument("--annotations", help="annotations folder (default: the shipped annotations/)")
+    p.add_argument("--catalogue", help="catalogue folder (default: <annotations>/catalogue)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     a = sub.add_parser("annotate", help="match one sample's VCF (+CNV) against the catalogue -> JSON",
@@ -193,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s ctresist %(levelname)s: %(message)s", stream=sys.stderr)
+    if args.annotations:
+        os.environ["CTRESIST_ANNOTATIONS"] = os.path.abspath(args.annotations)
     try:
         args.func(args)
     except InputError as exc:

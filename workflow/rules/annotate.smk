@@ -9,7 +9,7 @@ rule annotate:
     log:
         "logs/annotate/{sample}.log",
     shell:
-        "ctresist annotate --sheet {input.sheet:q} --sample {wildcards.sample:q} "
+        "ctresist --annotations annotations annotate --sheet {input.sheet:q} --sample {wildcards.sample:q} "
         "--config {input.config:q} -o {output:q} 2> {log:q}"
 
 

@@ -8,12 +8,15 @@ Copy number from log2 assumes a diploid baseline: CN = 2 * 2**log2.
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import os
 from dataclasses import dataclass
 
 from ctresist.errors import InputError
 from ctresist.genes import Gene, chrom_lengths, norm_chrom
+
+log = logging.getLogger("ctresist")
 
 CHROM_COLS = ("chromosome", "chrom", "chr", "Chromosome", "CHROM", "chromosome_name", "contig")
 START_COLS = ("start", "Start", "loc.start", "start.pos", "START", "startpos")
@@ -108,7 +111,10 @@ def read_segments(path: str) -> list[Segment]:
         if start is None or end is None:
             raise InputError(f"{path}:{lineno}: start/end missing")
         if end < start:
-            raise InputError(f"{path}:{lineno}: end {end} before start {start}")
+            # CNVkit writes such inverted zero-probe segments in real output (see its amplicon.cns
+            # example): they carry no coverage, so they are skipped with a warning, not fatal.
+            log.warning("%s:%d: end %d before start %d: segment skipped", path, lineno, end, start)
+            continue
         log2 = num(c_log2)
         if c_cn:
             cn = num(c_cn)

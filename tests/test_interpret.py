@@ -1,0 +1,147 @@
+"""Interpretation in context: driver, current drug, read support, germline/CH, compound phase."""
+from __future__ import annotations
+
+import pytest
+
+from ctresist.catalogue import load_catalogue
+from ctresist.errors import InputError
+from ctresist.interpret import Context, Thresholds, interpret, parse_driver
+from ctresist.io.cnv import GeneCopyNumber
+from ctresist.io.vcf import Variant
+
+CAT = load_catalogue()
+
+
+def ctx(driver="ALK fusion", therapy=("alectinib",), specimen="plasma", has_normal=False):
+    return Context(sample="S", driver_text=driver, driver=driver, therapy_text="+".join(therapy),
+                   therapy=list(therapy), specimen=specimen, build="GRCh38", has_normal=has_normal)
+
+
+def var(gene, change, pos=1, vaf=0.01, depth=3000, alt=30, **kw):
+    return Variant(chrom="7", pos=pos, ref="C", alt="T", record=1, gene=gene, hgvsp=change,
+                   annotation="VEP", vaf=vaf, depth=depth, alt_reads=alt, **kw)
+
+
+def run(c, variants, cnvs=None):
+    return interpret(c, variants, cnvs or {}, CAT, Thresholds.for_specimen(c.specimen), cnv_given=bool(cnvs))
+
+
+def statuses(model):
+    return [(c["status"], c["gene"], c["alteration"]) for c in model["calls"]]
+
+
+@pytest.mark.parametrize("text,expected", [("EML4-ALK", "ALK fusion"), ("EML4::ALK", "ALK fusion"),
+                                           ("KIF5B-RET", "RET fusion"), ("TPM3-NTRK1", "NTRK1 fusion"),
+                                           ("CD74-ROS1", "ROS1 fusion"), ("EGFR L858R", "EGFR mutation"),
+                                           ("ALK fusion", "ALK fusion")])
+def test_parse_driver(text, expected):
+    """What users write in the driver column maps to one driver context."""
+    assert parse_driver(text, "x") == expected
+
+
+def test_unknown_driver_is_an_error():
+    with pytest.raises(InputError, match=r"samples.tsv:4: column 'driver': cannot read driver 'KRAS G12C'"):
+        parse_driver("KRAS G12C", "samples.tsv:4")
+
+
+def test_g1202r_on_alectinib_is_actionable_with_lorlatinib_as_option():
+    """ALK G1202R in plasma on alectinib: actionable; lorlatinib is among the remaining options."""
+    m = run(ctx(), [var("ALK", "G1202R")])
+    assert statuses(m) == [("actionable_resistance", "ALK", "G1202R")]
+    assert m["summary"]["current_therapy_resisted"] == ["alectinib"]
+    assert "lorlatinib" in m["summary"]["remaining_options"]
+
+
+def test_g1202r_on_lorlatinib_is_not_actionable():
+    """The same G1202R on lorlatinib resists other drugs, not the current one."""
+    m = run(ctx(therapy=("lorlatinib",)), [var("ALK", "G1202R")])
+    assert statuses(m) == [("resistance_other_drugs", "ALK", "G1202R")]
+    assert m["summary"]["actionable"] is False
+
+
+def test_low_read_support_is_reported_not_actionable():
+    """Two alt reads at 0.07 % VAF: listed as low support with the reason, never actionable."""
+    m = run(ctx(), [var("ALK", "G1202R", vaf=0.0007, depth=3000, alt=2)])
+    [c] = m["calls"]
+    assert c["status"] == "resistance_low_support"
+    assert c["support"] == "alt reads 2 < 3; VAF 0.0007 < 0.001"
+
+
+def test_out_of_context_alteration_is_not_actionable():
+    """EGFR T790M in an ALK-fusion tumour is not an ALK-resistance call."""
+    m = run(ctx(), [var("EGFR", "T790M")])
+    assert all(c["status"] == "out_of_context" for c in m["calls"])
+    assert m["summary"]["actionable"] is False
+
+
+def test_germline_and_matched_normal_exclusions():
+    """Population AF >= 1 % is germline; alt reads in the white-blood-cell normal are CH/germline."""
+    m = run(ctx(), [var("ALK", "G1202R", population_af=0.2)])
+    assert m["calls"][0]["status"] == "excluded" and "germline" in m["calls"][0]["excluded_reason"]
+    m = run(ctx(has_normal=True), [var("ALK", "G1202R", normal_alt_reads=6)])
+    assert "clonal haematopoiesis" in m["calls"][0]["excluded_reason"]
+    assert m["summary"]["actionable"] is False
+
+
+def test_caller_filtered_variant_is_excluded_not_dropped():
+    m = run(ctx(), [var("ALK", "G1202R", filters="weak_evidence")])
+    assert m["calls"][0]["status"] == "excluded"
+    assert m["calls"][0]["excluded_reason"] == "filtered by the caller (FILTER=weak_evidence)"
+
+
+def egfr_pair(gt_t790m, gt_c797s):
+    return [var("EGFR", "T790M", pos=55181378, genotype=gt_t790m, phase_set=5),
+            var("EGFR", "C797S", pos=55181398, genotype=gt_c797s, phase_set=5)]
+
+
+def test_t790m_c797s_cis_and_trans_give_opposite_recommendations():
+    """Cis: no EGFR TKI remains; trans: first- plus third-generation combination is the option."""
+    cis = run(ctx("EGFR mutation", ("osimertinib",)), egfr_pair("0|1", "0|1"))
+    trans = run(ctx("EGFR mutation", ("osimertinib",)), egfr_pair("0|1", "1|0"))
+    cis_ids = {c["entry_id"] for c in cis["calls"] if c["phase"]}
+    trans_ids = {c["entry_id"] for c in trans["calls"] if c["phase"]}
+    assert "EGFR_C797S_T790M__EGFR_mutation_cis" in cis_ids and "EGFR_C797S_T790M__EGFR_mutation_trans" not in cis_ids
+    assert "EGFR_C797S_T790M__EGFR_mutation_trans" in trans_ids and "EGFR_C797S_T790M__EGFR_mutation_cis" not in trans_ids
+    assert cis["summary"]["remaining_options"] == []
+    assert "gefitinib+osimertinib" in trans["summary"]["remaining_options"]
+
+
+def test_unphased_compound_reports_both_with_caution():
+    """Unphased T790M + C797S: both cis and trans entries, each saying the phase is undetermined."""
+    m = run(ctx("EGFR mutation", ("osimertinib",)), egfr_pair("0/1", "0/1"))
+    comp = [c for c in m["calls"] if c["phase"] == "undetermined"]
+    assert {c["entry_id"] for c in comp} >= {"EGFR_C797S_T790M__EGFR_mutation_cis", "EGFR_C797S_T790M__EGFR_mutation_trans"}
+    assert any("phase undetermined" in w for c in comp for w in c["cautions"])
+
+
+def cn(gene, copies, frac=0.01, adjusted=None):
+    return {gene: GeneCopyNumber(gene, "7", copies, None, adjusted_cn=adjusted, amplified_span_fraction=frac)}
+
+
+def test_focal_met_amplification_in_ret_fusion():
+    """Focal MET CN 15 on selpercatinib: actionable, selpercatinib + crizotinib remains."""
+    m = run(ctx("RET fusion", ("selpercatinib",), "tissue"), [], cn("MET", 15.0))
+    assert statuses(m) == [("actionable_resistance", "MET", "amplification")]
+    assert m["summary"]["remaining_options"] == ["selpercatinib+crizotinib"]
+
+
+def test_whole_chromosome_gain_is_not_called_amplification():
+    """CN 8 spanning 95 % of chr7 is polysomy: excluded as broad gain, not actionable."""
+    m = run(ctx("RET fusion", ("selpercatinib",), "tissue"), [], cn("MET", 8.0, frac=0.95))
+    assert [c["status"] for c in m["calls"]] == ["excluded"]
+    assert m["calls"][0]["excluded_reason"] == "broad gain, not focal amplification"
+
+
+def test_plasma_copy_number_without_tumour_fraction_is_low_support():
+    """Plasma CN 3.2 with unknown tumour fraction: possible amplification, confirm."""
+    m = run(ctx("RET fusion", ("selpercatinib",), "plasma"), [], cn("MET", 3.2))
+    assert [c["status"] for c in m["calls"]] == ["resistance_low_support"]
+    m = run(ctx("RET fusion", ("selpercatinib",), "plasma"), [], cn("MET", 3.2, adjusted=10.8))
+    assert [c["status"] for c in m["calls"]] == ["actionable_resistance"]
+
+
+def test_nothing_found_is_explicit():
+    m = run(ctx(), [var("ALK", "G1202=")])
+    assert m["calls"] == []
+    assert m["summary"]["headline"] == "No resistance to the current therapy detected among the examined alterations"
+    assert m["other_variants"][0]["change"] == "G1202="

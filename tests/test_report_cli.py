@@ -1,0 +1,111 @@
+"""Reports cannot be subverted by hostile strings; the CLI turns user errors into one line."""
+from __future__ import annotations
+
+import json
+import subprocess
+from html.parser import HTMLParser
+
+import pytest
+
+from ctresist.report import tsv_cell
+
+from conftest import ROOT, csq, rec, vcf_text
+
+HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>{{ 7*7 }}{% raw %}'
+
+
+class Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def cli(*args, cwd=None):
+    return subprocess.run(["ctresist", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def annotate(tmp_path, vcf, driver="EML4-ALK", therapy="alectinib", sample="S1", extra=()):
+    out = tmp_path / f"{sample}.json"
+    p = cli("annotate", "--sample", sample, "--vcf", vcf, "--driver", driver, "--therapy", therapy,
+            "--specimen", "plasma", "--build", "GRCh38", "-o", str(out), *extra)
+    return p, out
+
+
+@pytest.mark.parametrize("value,expected", [("=HYPERLINK(1)", "'=HYPERLINK(1)"), ("+1+1", "'+1+1"),
+                                            ("@SUM(A1)", "'@SUM(A1)"), ("-0.5", "-0.5"), ("a\tb", "a b"),
+                                            (None, ""), (["x", "y"], "x;y")])
+def test_tsv_cells_are_inert(value, expected):
+    """Formula prefixes are neutralised; numbers, lists and missing values are written plainly."""
+    assert tsv_cell(value) == expected
+
+
+def test_hostile_strings_are_inert_in_html_and_tsv(tmp_path, write_vcf):
+    """Hostile text in INFO/CSQ strings and the sample name: no injected element in the HTML."""
+    info = "CSQ=" + csq("ALK", "T", "p.Gly1202Arg", tx=HOSTILE.replace(",", " ").replace("|", " ").replace(";", " "))
+    vcf = write_vcf("h.vcf", vcf_text([rec("2", 29220747, "C", "T", info, "0/1:2900,100:3000:0.033")]))
+    p, out = annotate(tmp_path, vcf, sample="=cmd|' /C calc'!A0")
+    assert p.returncode == 0, p.stderr
+    model = json.loads(out.read_text())
+    model["sample"]["therapy_text"] = HOSTILE
+    out.write_text(json.dumps(model))
+    html, tsv = tmp_path / "r.html", tmp_path / "r.tsv"
+    assert cli("render", str(out), "--html", str(html), "--tsv", str(tsv)).returncode == 0
+    parser = Tags()
+    parser.feed(html.read_text())
+    assert not [t for t, _ in parser.tags if t in ("script", "img", "iframe")]
+    assert not [a for _, a in parser.tags if any(k.startswith("on") for k in a)]
+    assert "{{ 7*7 }}" in html.read_text() and "49" not in html.read_text().split("{{ 7*7 }}")[0][-5:]
+    rows = tsv.read_text().splitlines()[1:]
+    assert all(r.startswith("'=cmd") for r in rows)
+
+
+def test_error_is_one_line_without_traceback(tmp_path, write_vcf):
+    """A user error: exit 1, one stderr line naming file and record, no traceback, no output."""
+    vcf = write_vcf("bad.vcf", vcf_text([rec("2", 29220747, "C", "T", ".", "0/1:10,5:12:1.5")]))
+    p, out = annotate(tmp_path, vcf)
+    assert p.returncode == 1
+    errors = [ln for ln in p.stderr.splitlines() if "error" in ln]
+    assert errors == [f"ctresist: error: {vcf}: record 1 (2:29220747): allele fraction 1.5 outside 0-1; "
+                      "fix the caller's FORMAT fields"]
+    assert "Traceback" not in p.stderr
+    assert not out.exists() and not list(tmp_path.glob(".S1.json*"))
+
+
+def test_build_mismatch_is_refused(tmp_path, write_vcf):
+    """A GRCh37 VCF declared GRCh38: one clear line."""
+    from conftest import GRCH37_CONTIGS
+
+    vcf = write_vcf("b37.vcf", vcf_text([rec("2", 29443613, "C", "T", ".")], contigs=GRCH37_CONTIGS))
+    p, _ = annotate(tmp_path, vcf)
+    assert p.returncode == 1
+    assert f"{vcf}: header contig lengths are GRCh37, but the sample sheet says genome_build GRCh38" in p.stderr
+
+
+def test_unknown_drug_suggests_closest(tmp_path, write_vcf):
+    vcf = write_vcf("e.vcf", vcf_text([]))
+    p, _ = annotate(tmp_path, vcf, therapy="lorlatinb")
+    assert "unknown drug 'lorlatinb'; did you mean lorlatinib" in p.stderr and p.returncode == 1
+
+
+def test_deterministic_outputs(tmp_path, write_vcf, monkeypatch):
+    """Two runs give byte-identical JSON/TSV, and identical HTML with SOURCE_DATE_EPOCH set."""
+    vcf = write_vcf("d.vcf", vcf_text([rec("2", 29220747, "C", "T", "CSQ=" + csq("ALK", "T", "p.Gly1202Arg"))]))
+    outs = []
+    for i in range(2):
+        d = tmp_path / str(i)
+        d.mkdir()
+        p, out = annotate(d, vcf)
+        assert p.returncode == 0
+        subprocess.run(["ctresist", "render", str(out), "--html", str(d / "r.html"), "--tsv", str(d / "r.tsv")],
+                       check=True, env={**__import__("os").environ, "SOURCE_DATE_EPOCH": "1700000000"})
+        outs.append([(d / n).read_bytes() for n in ("S1.json", "r.tsv", "r.html")])
+    assert outs[0] == outs[1]
+
+
+def test_help_explains(tmp_path):
+    p = cli("--help")
+    assert "which resistance to targeted therapy has appeared" in p.stdout
+    assert cli("catalogue", "validate").stdout.startswith("catalogue ")
