@@ -142,3 +142,23 @@ def test_detect_build_from_contig_lengths():
 def test_empty_vcf_gives_no_variants(write_vcf):
     """A header-only VCF is valid: nothing to report, not an error."""
     assert read(write_vcf("e.vcf", vcf_text([]))) == []
+
+
+def test_unannotated_vcf_known_site_matching(tmp_path, write_vcf):
+    """No CSQ/ANN: an exact known allele (ALK G1202R 2:29220747C>T, GRCh38) is interpreted; any other
+    allele in a catalogue gene is 'not interpretable', listed with its position, never dropped."""
+    from ctresist.annotate import do_annotate
+    from ctresist.catalogue import load_catalogue
+    from ctresist.interpret import Context
+
+    recs = [rec("2", 29220747, "C", "T", ".", "0/1:2900,100:3000:0.033"),
+            rec("2", 29220750, "G", "A", ".", "0/1:2900,100:3000:0.033")]
+    path = write_vcf("raw.vcf", vcf_text(recs, csq_format=None))
+    ctx = Context(sample="S", driver_text="EML4-ALK", driver="ALK fusion", therapy_text="alectinib",
+                  therapy=["alectinib"], specimen="plasma", build="GRCh38")
+    m = do_annotate(ctx, path, None, load_catalogue())
+    assert [(c["status"], c["alteration"], c["annotation"]) for c in m["calls"]] == [
+        ("actionable_resistance", "G1202R", "known_site")]
+    assert m["not_interpretable"] == [{"gene": "ALK", "variant": "2:29220750:G>A", "record": 2,
+                                       "reason": "not interpretable without a reference or VEP/SnpEff annotation "
+                                                 "(no CSQ/ANN in the VCF and not a known catalogue allele)"}]

@@ -11,6 +11,7 @@ from ctresist.genes import check_build, genes_for_build
 from ctresist.interpret import Context, Thresholds, interpret
 from ctresist.io.cnv import gene_copy_numbers, read_segments
 from ctresist.io.vcf import VcfInfo, read_variants
+from ctresist.knownsites import lookup
 
 log = logging.getLogger("ctresist")
 
@@ -31,11 +32,17 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         if first:
             check_build(vcf, infos[0].contigs, ctx.build)
             first = False
-        if v.gene is None:  # unannotated: gene from position
-            v.gene = next((g.name for g in genes if g.overlaps(v.chrom, v.pos, v.pos)), None)
-            if v.problem is None and not infos[0].csq_fields and not infos[0].ann_fields:
+        if v.annotation is None and not infos[0].csq_fields and not infos[0].ann_fields:
+            known = lookup(ctx.build, v.chrom, v.pos, v.ref, v.alt)
+            if known:  # an exact catalogue allele: interpretable without annotation
+                v.gene, v.hgvsp, v.hgvsc = known
+                v.annotation = "known_site"
+            else:
+                v.gene = next((g.name for g in genes if g.overlaps(v.chrom, v.pos, v.pos)), None)
                 v.problem = ("not interpretable without a reference or VEP/SnpEff annotation "
-                             "(no CSQ/ANN in the VCF)")
+                             "(no CSQ/ANN in the VCF and not a known catalogue allele)")
+        elif v.gene is None:
+            v.gene = next((g.name for g in genes if g.overlaps(v.chrom, v.pos, v.pos)), None)
         variants.append(v)
         if len(variants) % 10000 == 0:
             log.info("%s: %d alleles in catalogue genes read", ctx.sample, len(variants))
@@ -50,7 +57,8 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
     model = interpret(ctx, variants, cnvs, catalogue, th, cnv_given=bool(cnv))
     annotation = None
     if info is not None:
-        annotation = "VEP CSQ" if info.csq_fields else "SnpEff ANN" if info.ann_fields else None
+        annotation = ("VEP CSQ" if info.csq_fields else "SnpEff ANN" if info.ann_fields
+                      else "none (known-site matching)")
     model.update({
         "schema": "ctresist-report/1",
         "ctresist_version": __version__,
