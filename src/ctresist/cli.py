@@ -50,7 +50,7 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
     if args.sheet:
         from ctresist.sheet import read_sheet
 
-        df = read_sheet(args.sheet)
+        df = read_sheet(args.sheet, check_files=False)  # this sample's files are checked when read
         if args.sample not in df.index:
             raise InputError(f"{args.sheet}: no sample {args.sample!r}")
         row = df.loc[args.sample].to_dict()

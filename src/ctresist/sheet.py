@@ -22,8 +22,11 @@ def _schema() -> dict:
         return yaml.safe_load(fh)
 
 
-def read_sheet(path: str) -> pd.DataFrame:
-    """Read and fully validate the sheet; InputError ``samples.tsv:<line>: column 'x': ...``."""
+def read_sheet(path: str, check_files: bool = True) -> pd.DataFrame:
+    """Read and validate the sheet; InputError ``samples.tsv:<line>: column 'x': ...``.
+
+    check_files=False leaves missing input files to each sample's own job (batch mode), so one
+    broken sample does not stop the others."""
     if not os.path.exists(path):
         raise InputError(f"{path}: sample sheet not found")
     try:
@@ -33,7 +36,7 @@ def read_sheet(path: str) -> pd.DataFrame:
         raise InputError(f"{path}: cannot parse the sample sheet as TSV ({exc})") from exc
     df.columns = [c.strip() for c in df.columns]
     df = df.apply(lambda col: col.str.strip())
-    validate_rows(df, path)
+    validate_rows(df, path, check_files=check_files)
     return df.set_index("sample", drop=False)
 
 
