@@ -145,3 +145,17 @@ def test_nothing_found_is_explicit():
     assert m["calls"] == []
     assert m["summary"]["headline"] == "No resistance to the current therapy detected among the examined alterations"
     assert m["other_variants"][0]["change"] == "G1202="
+
+
+def test_sensitivity_entries_never_become_resistance_calls():
+    """An imported 'sensitivity' entry is shown as sensitivity evidence, not resistance."""
+    from dataclasses import replace
+
+    base = next(e for e in CAT.entries if e.id == "ALK_L1196M__ALK_fusion")
+    sens = replace(base, id="X_sens", mechanism="sensitivity", resists=(), options=("ceritinib",), source="CIViC")
+    cat = replace(CAT, entries=[base, sens])
+    c = ctx(therapy=("crizotinib",))
+    m = interpret(c, [var("ALK", "L1196M")], {}, cat, Thresholds.for_specimen("plasma"), cnv_given=False)
+    assert [(x["status"], x["entry_id"], x["source"]) for x in m["calls"]] == [
+        ("actionable_resistance", "ALK_L1196M__ALK_fusion", "curated"),
+        ("sensitivity_evidence", "X_sens", "CIViC")]

@@ -14,11 +14,12 @@ from ctresist.io.cnv import GeneCopyNumber
 from ctresist.io.vcf import Variant
 
 STATUS_ORDER = ["actionable_resistance", "resistance_low_support", "resistance_other_drugs",
-                "out_of_context", "excluded"]
+                "sensitivity_evidence", "out_of_context", "excluded"]
 STATUS_TEXT = {
     "actionable_resistance": "Actionable: resists the current therapy",
     "resistance_low_support": "Possible resistance: low support, confirm",
     "resistance_other_drugs": "Resistance alteration that does not affect the current therapy",
+    "sensitivity_evidence": "Evidence of sensitivity (not resistance), shown beside resistance entries",
     "out_of_context": "Catalogue alteration outside this driver context",
     "excluded": "Excluded: not tumour-derived or filtered",
 }
@@ -134,6 +135,8 @@ def _status(e: Entry, ctx: Context, excluded: str | None, low: list[str]) -> str
         return "excluded"
     if e.driver not in (ctx.driver, "any"):
         return "out_of_context"
+    if e.mechanism == "sensitivity":  # e.g. CIViC "Sensitivity/Response": never a resistance call
+        return "sensitivity_evidence"
     current = [d for d in ctx.therapy if d in e.resists]
     if low and (current or not ctx.therapy):
         return "resistance_low_support"

@@ -89,6 +89,7 @@ class VcfInfo:
     indexed: bool = False
     records_read: int = 0
     chr_prefix: bool = False
+    has_gt: bool = False
     notes: list[str] = field(default_factory=list)
 
 
@@ -130,6 +131,7 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
     samples = list(vcf.samples)
     info = VcfInfo(path=path, samples=samples, contigs=contigs,
                    csq_fields=_annotation_fields(vcf, "CSQ"), ann_fields=_annotation_fields(vcf, "ANN"))
+    info.has_gt = re.search(r"^##FORMAT=<ID=GT,", raw, flags=re.M) is not None
     info.indexed = any(os.path.exists(path + ext) for ext in (".tbi", ".csi"))
     info.tumor = _pick_sample(path, samples, tumor, _header_value(raw, "tumor_sample"), ("TUMOR", "TUMOUR"), "tumour")
     normal_hint = _header_value(raw, "normal_sample")
@@ -203,7 +205,16 @@ def _fmt(v, tag: str, s: int):
         return None
     row = arr[s]
     if getattr(row, "dtype", None) is not None and row.dtype.kind in "SU":
-        return None
+        # counts declared Type=String (PCGR's ADT "21,8"): parse the numbers, '.' stays missing
+        text = row.tobytes().decode("utf-8", "replace") if row.dtype.kind == "S" else str(row)
+        text = text.replace("\x00", "").strip()
+        vals = []
+        for part in text.split(","):
+            try:
+                vals.append(float(part))
+            except ValueError:
+                vals.append(None)
+        return vals if any(v is not None for v in vals) else None
     return [_num(x) for x in row]
 
 
@@ -332,7 +343,12 @@ def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
              transcripts: dict[str, set[str]]) -> Iterator[Variant]:
     alts = list(v.ALT)
     filters = v.FILTER or "PASS"
-    gts = v.genotypes if ti is not None else None
+    gts = None
+    if ti is not None and info.has_gt:  # Strelka writes no GT; cyvcf2 cannot parse what is absent
+        try:
+            gts = v.genotypes
+        except Exception:  # a record without GT in a file that declares it
+            gts = None
     for ai, alt in enumerate(alts):
         if alt in ("*", "<NON_REF>", ".") or alt.startswith("<"):
             continue
