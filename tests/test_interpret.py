@@ -1,6 +1,8 @@
 """Interpretation in context: driver, current drug, read support, germline/CH, compound phase."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from ctresist.catalogue import load_catalogue
@@ -9,7 +11,8 @@ from ctresist.interpret import Context, Thresholds, interpret, parse_driver
 from ctresist.io.cnv import GeneCopyNumber
 from ctresist.io.vcf import Variant
 
-CAT = load_catalogue()
+#: the curated entries only: these tests pin curated facts (CIViC rows are tested in test_civic.py)
+CAT = replace(load_catalogue(), entries=[e for e in load_catalogue().entries if e.source == "curated"])
 
 
 def ctx(driver="ALK fusion", therapy=("alectinib",), specimen="plasma", has_normal=False):
@@ -159,3 +162,14 @@ def test_sensitivity_entries_never_become_resistance_calls():
     assert [(x["status"], x["entry_id"], x["source"]) for x in m["calls"]] == [
         ("actionable_resistance", "ALK_L1196M__ALK_fusion", "curated"),
         ("sensitivity_evidence", "X_sens", "CIViC")]
+
+
+def test_tp53_alone_is_no_resistance_but_tp53_plus_rb1_is_a_transformation_hint():
+    """TP53 R273H alone: no drug resisted, no hint. With RB1 truncation: the summary flags a
+    possible small-cell transformation, still without claiming drug resistance."""
+    c = ctx("EGFR mutation", ("osimertinib",), "tissue")
+    m = run(c, [var("TP53", "R273H")])
+    assert m["summary"]["actionable"] is False and m["summary"]["transformation_hint"] == ""
+    m = run(c, [var("TP53", "R273H"), var("RB1", "R320*", pos=2)])
+    assert m["summary"]["actionable"] is False
+    assert m["summary"]["transformation_hint"].startswith("TP53 and RB1 both inactivated")

@@ -21,8 +21,11 @@ EXPECTED = {
     "EGFR01_plasma": [],
     "EGFR02_plasma": [("actionable_resistance", "EGFR", "T790M+C797S", "EGFR_C797S_T790M__EGFR_mutation_any"),
                       ("actionable_resistance", "EGFR", "T790M+C797S", "EGFR_C797S_T790M__EGFR_mutation_cis"),
-                      ("actionable_resistance", "EGFR", "C797S", "EGFR_C797S__EGFR_mutation"),
-                      ("resistance_other_drugs", "EGFR", "T790M", "EGFR_T790M__EGFR_mutation")],
+                      ("actionable_resistance", "EGFR", "C797S", "CIVIC_EGFR_C797S_EGFR_mutation_1"),
+                      ("actionable_resistance", "EGFR", "C797S", "CIVIC_EGFR_C797S_EGFR_mutation_2"),
+                      ("actionable_resistance", "EGFR", "C797S", "EGFR_C797S__EGFR_mutation")]
+    + [("resistance_other_drugs", "EGFR", "T790M", f"CIVIC_EGFR_T790M_EGFR_mutation_{i}") for i in range(1, 6)]
+    + [("resistance_other_drugs", "EGFR", "T790M", "EGFR_T790M__EGFR_mutation")],
 }
 
 
@@ -47,15 +50,27 @@ def ran(tmp_path_factory):
     return repo
 
 
+#: CIViC sensitivity evidence shown beside the resistance calls (never a resistance call)
+SENSITIVITY = {
+    "EGFR01_plasma": [f"CIVIC_EGFR_L858R_EGFR_mutation_{i}" for i in range(1, 9)],
+    "RET01_tissue": [f"CIVIC_MET_amplification_any_{i}" for i in range(1, 7)],
+}
+
+
 def test_every_sample_has_exactly_the_expected_calls(ran):
     """The workflow's JSON and TSV carry exactly the expected calls for each test sample."""
     for sample, expected in EXPECTED.items():
         model = json.loads((ran / "results" / sample / "report.json").read_text())
-        got = [(c["status"], c["gene"], c["alteration"], c["entry_id"]) for c in model["calls"]]
+        got = [(c["status"], c["gene"], c["alteration"], c["entry_id"]) for c in model["calls"]
+               if c["status"] != "sensitivity_evidence"]
         assert got == expected, sample
         with open(ran / "results" / sample / "calls.tsv") as fh:
-            rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["status"] != "not_interpretable"]
+            rows = [r for r in csv.DictReader(fh, delimiter="\t")
+                    if r["status"] not in ("not_interpretable", "sensitivity_evidence")]
         assert [(r["status"], r["gene"], r["alteration"], r["entry_id"]) for r in rows] == expected, sample
+        if sample in SENSITIVITY:
+            sens = sorted(c["entry_id"] for c in model["calls"] if c["status"] == "sensitivity_evidence")
+            assert sens == sorted(SENSITIVITY[sample]), sample
 
 
 def test_reports_are_stamped_and_say_nothing_found(ran):

@@ -94,6 +94,21 @@ def _cmd_render(args: argparse.Namespace) -> None:
 def _cmd_catalogue(args: argparse.Namespace) -> None:
     from ctresist import catalogue as catmod
 
+    if args.action == "import-civic":
+        from pathlib import Path
+
+        from ctresist import civic
+
+        if not args.query or not args.output:
+            raise InputError("catalogue import-civic: give the CIViC export TSV and -o civic.tsv")
+        drugs = catmod.load_drugs()
+        genes = _catalogue_genes()
+        rows, skipped = civic.import_civic(args.query, drugs, genes)
+        civic.write_civic(rows, args.output, Path(args.query).name)
+        counts = civic.skip_counts(skipped)
+        print(f"imported {len(rows)} CIViC entries into {args.output}; skipped "
+              + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        return
     cat = catmod.load_catalogue(args.catalogue)
     if args.action == "validate":
         genes: dict[str, int] = {}
@@ -118,6 +133,13 @@ def _cmd_catalogue(args: argparse.Namespace) -> None:
     for e in entries:
         d = e.__dict__
         print("\t".join(";".join(d[c]) if isinstance(d[c], tuple) else str(d[c]) for c in cols))
+
+
+def _catalogue_genes() -> list[str]:
+    from ctresist.genes import annotations_dir
+
+    with open(annotations_dir() / "catalogue" / "catalogue.yaml", encoding="utf-8") as fh:
+        return list(yaml.safe_load(fh)["genes"])
 
 
 def _cmd_longitudinal(args: argparse.Namespace) -> None:
@@ -169,8 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_cmd_render)
 
     c = sub.add_parser("catalogue", help="validate, list, search or export the catalogue")
-    c.add_argument("action", choices=["validate", "list", "search", "export"])
-    c.add_argument("query", nargs="?", help="text to search for (gene, alteration, drug, driver)")
+    c.add_argument("action", choices=["validate", "list", "search", "export", "import-civic"])
+    c.add_argument("query", nargs="?", help="search: text to look for (gene, alteration, drug, "
+                   "driver); import-civic: the CIViC evidence export TSV")
+    c.add_argument("-o", "--output", help="import-civic: catalogue file to write (civic.tsv)")
     c.add_argument("--format", choices=["tsv", "json"], default="tsv", help="export format")
     c.set_defaults(func=_cmd_catalogue)
 

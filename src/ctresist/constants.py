@@ -32,3 +32,6 @@ CH_GENES = frozenset({"DNMT3A", "TET2", "ASXL1", "PPM1D", "JAK2", "TP53", "SF3B1
                       "CBL", "GNB1", "GNAS", "CHEK2", "U2AF1", "IDH2", "BRCC3", "ATM"})
 #: Driver kinases whose fusions define the driver context.
 FUSION_KINASES = ("ALK", "RET", "NTRK1", "NTRK2", "NTRK3", "ROS1")
+#: TP53 missense hotspots (>= 100 tumours in cancerhotspots.org v2, PMID:26619011) read as TP53
+#: inactivation for the TP53+RB1 small-cell transformation hint; truncating variants count too.
+TP53_LOF_RESIDUES = frozenset({175, 176, 179, 193, 220, 245, 248, 249, 266, 273, 278, 280, 282, 158})

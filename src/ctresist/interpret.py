@@ -185,7 +185,8 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
             hits = [e for e in hits if e.kind == "protein" or e.driver not in exact_ctx]
             if ch.kind in ("missense", "del", "ins", "dup", "delins") and is_activating(gene, ch, catalogue.activating):
                 hits += [e for e in entries if e.kind == "activating_mutation"]
-            if ch.kind in ("nonsense", "fs"):
+            if ch.kind in ("nonsense", "fs") or (gene == "TP53" and ch.kind == "missense"
+                                                  and ch.start in C.TP53_LOF_RESIDUES):
                 hits += [e for e in entries if e.kind == "loss"]
             for e in hits:
                 matched_any.add(v.key)
@@ -199,6 +200,14 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
         calls += _compounds(gene, obs, entries, ctx, th)
     calls += _copy_number_calls(cnvs, catalogue, ctx, th)
     calls = _collapse(calls, ctx)
+    # TP53 inactivation alone is common at baseline and means nothing for the next drug: it is a
+    # finding only together with RB1 loss (small-cell transformation hint)
+    lost = {c["gene"] for c in calls if c["catalogue_alteration"] == "loss" and c["status"] != "excluded"}
+    if "RB1" not in lost:
+        for c in [c for c in calls if c["gene"] == "TP53" and c["catalogue_alteration"] == "loss"]:
+            calls.remove(c)
+            other.append({"gene": "TP53", "variant": c["variant"], "change": c["alteration"],
+                          "consequence": "TP53 inactivation (no RB1 loss found)", "vaf": c["vaf"]})
     calls.sort(key=lambda c: (STATUS_ORDER.index(c["status"]), "+" not in c["alteration"],
                               c["gene"], c["alteration"], c["entry_id"]))
     return {"calls": calls, "not_interpretable": not_interpretable, "other_variants": other,
@@ -338,7 +347,11 @@ def _summary(calls: list[dict], ctx: Context) -> dict:
                           and c2["alteration"] != c["alteration"] for d in o.split("+"))
             if o not in options and not blocked:
                 options.append(o)
+    lost = {c["gene"] for c in calls if c["catalogue_alteration"] == "loss" and c["status"] != "excluded"}
+    hint = ("TP53 and RB1 both inactivated: small-cell transformation is possible; consider a "
+            "re-biopsy for histology" if {"TP53", "RB1"} <= lost else "")
     return {
+        "transformation_hint": hint,
         "actionable": bool(actionable),
         "n_actionable": len(actionable),
         "headline": _headline(actionable, calls, ctx),

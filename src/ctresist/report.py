@@ -88,6 +88,8 @@ def generated_at() -> str:
 
 
 def write_html(model: dict, path: str, template: str = "report.html.j2") -> None:
-    html = _env().get_template(template).render(r=model, generated=generated_at())
+    from ctresist.interpret import STATUS_TEXT
+
+    html = _env().get_template(template).render(r=model, generated=generated_at(), status_text=STATUS_TEXT)
     with atomic_write(path) as fh:
         fh.write(html)
