@@ -212,3 +212,30 @@ def test_cram_with_reference_and_ref_check(bam, tmp_path, monkeypatch):
         phase_from_reads(cram, "7", A, B)
     with pytest.raises(InputError, match=r"variant a chr7:55181378 ref G: the reference .* has C"):
         phase_from_reads(cram, "7", (T790M, "G", "T"), B, reference=ref)
+
+
+def test_bam_decides_unphased_egfr_compound(tmp_path, bam):
+    """Unphased T790M + C797S in the VCF, a BAM with reads in cis: the report calls the cis entry
+    (no EGFR TKI remains); with reads in trans it calls the trans entry (1st + 3rd generation)."""
+    from ctresist.annotate import do_annotate
+    from ctresist.catalogue import load_catalogue
+    from ctresist.interpret import Context
+
+    from conftest import csq, rec, vcf_text
+
+    recs = [rec("7", 55181378, "C", "T", "CSQ=" + csq("EGFR", "T", "p.Thr790Met"), "0/1:2900,100:3000:0.033"),
+            rec("7", 55181398, "T", "A", "CSQ=" + csq("EGFR", "A", "p.Cys797Ser"), "0/1:2900,100:3000:0.033")]
+    vcf = tmp_path / "u.vcf"
+    vcf.write_text(vcf_text(recs, contigs={"7": 159345973}))
+    ctx = Context(sample="S", driver_text="EGFR L858R", driver="EGFR mutation", therapy_text="osimertinib",
+                  therapy=["osimertinib"], specimen="plasma", build="GRCh38")
+    results = {}
+    for name, haps in (("cis", [({55181378: "T", 55181398: "A"}, 30), ({}, 60)]),
+                       ("trans", [({55181378: "T"}, 25), ({55181398: "A"}, 25), ({}, 40)])):
+        path = bam(haps, name=f"{name}.bam", contig="7")
+        m = do_annotate(ctx, str(vcf), None, load_catalogue(), bam=str(path))
+        results[name] = {c["entry_id"] for c in m["calls"] if c["phase"] == name}, m["summary"]["remaining_options"]
+    assert "EGFR_C797S_T790M__EGFR_mutation_cis" in results["cis"][0]
+    assert results["cis"][1] == []
+    assert "EGFR_C797S_T790M__EGFR_mutation_trans" in results["trans"][0]
+    assert "gefitinib+osimertinib" in results["trans"][1]

@@ -18,8 +18,12 @@ log = logging.getLogger("ctresist")
 
 def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                 thresholds: dict | None = None, tumor_sample: str | None = None,
-                normal_sample: str | None = None) -> dict:
-    """Read, match and interpret one sample; returns the report model."""
+                normal_sample: str | None = None, bam: str | None = None,
+                reference: str | None = None) -> dict:
+    """Read, match and interpret one sample; returns the report model.
+
+    bam: optional BAM/CRAM of the tumour/plasma sample, used to phase compound mutations that the
+    VCF leaves unphased (reference: FASTA for CRAM decoding and ref-allele checks)."""
     genes = [g for g in genes_for_build(ctx.build) if g.name in catalogue.genes]
     th = Thresholds.for_specimen(ctx.specimen, thresholds)
     preferred = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes}
@@ -54,7 +58,16 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
     if cnv:
         segs = read_segments(cnv)
         cnvs = gene_copy_numbers(cnv, segs, genes, ctx.build, ctx.tumor_fraction)
-    model = interpret(ctx, variants, cnvs, catalogue, th, cnv_given=bool(cnv))
+    phaser = None
+    if bam:
+        from ctresist.phasing import phase_from_reads
+
+        def phaser(a, b):
+            if len(a.ref) != len(a.alt) or len(b.ref) != len(b.alt):
+                return None  # indels: read phasing not supported, stays undetermined
+            return phase_from_reads(bam, a.chrom, (a.pos, a.ref, a.alt), (b.pos, b.ref, b.alt),
+                                    reference=reference)
+    model = interpret(ctx, variants, cnvs, catalogue, th, cnv_given=bool(cnv), read_phaser=phaser)
     annotation = None
     if info is not None:
         annotation = ("VEP CSQ" if info.csq_fields else "SnpEff ANN" if info.ann_fields
@@ -66,6 +79,7 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                       "sources": dict(sorted(catalogue.sources.items()))},
         "sample": {**ctx.__dict__},
         "inputs": {"vcf": os.path.basename(vcf), "cnv": os.path.basename(cnv) if cnv else None,
+                   "bam": os.path.basename(bam) if bam else None,
                    "tumor_sample": info.tumor if info else None,
                    "normal_sample": info.normal if info else None},
         "examined": {"vcf_records_read": info.records_read if info else 0,

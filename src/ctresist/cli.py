@@ -60,7 +60,7 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
                "specimen": args.specimen, "genome_build": args.build, "patient": args.patient or "",
                "collection_date": args.date or "", "vcf": args.vcf, "cnv": args.cnv or "",
                "tumor_sample": args.tumor_sample or "", "normal_sample": args.normal_sample or "",
-               "tumor_fraction": args.tumor_fraction or ""}
+               "tumor_fraction": args.tumor_fraction or "", "bam": args.bam or ""}
         missing = [k for k in ("vcf", "driver", "specimen", "genome_build") if not row[k]]
         if missing:
             raise InputError(f"annotate: give --sheet, or --{' --'.join(m.replace('genome_build', 'build') for m in missing)}")
@@ -70,7 +70,9 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
     model = do_annotate(ctx, row["vcf"], row.get("cnv") or None, cat,
                         thresholds=config.get("thresholds"),
                         tumor_sample=row.get("tumor_sample") or None,
-                        normal_sample=row.get("normal_sample") or None)
+                        normal_sample=row.get("normal_sample") or None,
+                        bam=row.get("bam") or None,
+                        reference=(config.get("reference_fasta") or {}).get(row["genome_build"]))
     model["sample"]["extra"] = {}
     write_json(model, args.output)
     s = model["summary"]
@@ -180,7 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--tumor-sample", help="tumour column of a multi-sample VCF")
     a.add_argument("--normal-sample", help="matched normal / white-blood-cell column")
     a.add_argument("--tumor-fraction", help="ctDNA fraction or purity 0-1 (corrects copy number)")
-    a.add_argument("--config", help="config.yaml with threshold overrides")
+    a.add_argument("--bam", help="BAM/CRAM of the sample: phases compound mutations from reads")
+    a.add_argument("--config", help="config.yaml with threshold overrides and reference paths")
     a.add_argument("-o", "--output", required=True, help="report JSON to write")
     a.set_defaults(func=_cmd_annotate)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from itertools import combinations, permutations
+from collections.abc import Callable
+from typing import Any
 
 from ctresist import constants as C
 from ctresist import protein
@@ -151,8 +153,13 @@ def _variant_fields(v: Variant) -> dict:
 
 
 def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNumber],
-              catalogue: Catalogue, th: Thresholds, cnv_given: bool) -> dict:
-    """The report model for one sample (see ``report.py`` for how it is rendered)."""
+              catalogue: Catalogue, th: Thresholds, cnv_given: bool,
+              read_phaser: Callable[[Variant, Variant], Any] | None = None) -> dict:
+    """The report model for one sample (see ``report.py`` for how it is rendered).
+
+    read_phaser: when the VCF does not phase two catalogue mutations, a function giving
+    :class:`ctresist.phasing.PhaseEvidence` from reads (a BAM/CRAM of the sample), or None.
+    """
     calls: list[dict] = []
     not_interpretable: list[dict] = []
     other: list[dict] = []
@@ -197,7 +204,7 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
             if v.key not in matched_any:
                 other.append({"gene": gene, "variant": v.key, "change": ch.text,
                               "consequence": v.consequence or "", "vaf": v.vaf})
-        calls += _compounds(gene, obs, entries, ctx, th)
+        calls += _compounds(gene, obs, entries, ctx, th, read_phaser)
     calls += _copy_number_calls(cnvs, catalogue, ctx, th)
     calls = _collapse(calls, ctx)
     # TP53 inactivation alone is common at baseline and means nothing for the next drug: it is a
@@ -245,22 +252,35 @@ def _cautions(v: Variant, ctx: Context) -> list[str]:
 
 
 def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entries: list[Entry],
-               ctx: Context, th: Thresholds) -> list[dict]:
+               ctx: Context, th: Thresholds, read_phaser=None) -> list[dict]:
     out = []
+    read_phase: dict[tuple[str, str], Any] = {}
     for e in (x for x in entries if x.kind == "compound"):
         comps = e.components
         for combo in permutations(obs, len(comps)):
             if not all(protein.matches(ch, spec) for (_, ch), spec in zip(combo, comps)):
                 continue
             combo = tuple(sorted(combo, key=lambda o: o[0].pos))
-            phases = {phase_of(a, b) for (a, _), (b, _) in combinations(combo, 2)}
+            phases = set()
+            evidence = []
+            for (a, _), (b, _) in combinations(combo, 2):
+                ph = phase_of(a, b)
+                if ph == "undetermined" and read_phaser is not None:
+                    key = (a.key, b.key)
+                    if key not in read_phase:
+                        read_phase[key] = read_phaser(a, b)
+                    ev = read_phase[key]
+                    if ev is not None:
+                        ph = ev.phase
+                        evidence.append(f"reads: {ev.note}")
+                phases.add(ph)
             phase = phases.pop() if len(phases) == 1 else "undetermined"
             if e.phase != "any" and phase not in (e.phase, "undetermined"):
                 continue
             vs = [v for v, _ in combo]
             excl = next((x for x in (_exclusion(v, ctx, th) for v in vs) if x), None)
             low = [w for v in vs for w in _low_support(v, th)]
-            cautions = []
+            cautions = list(evidence)
             if phase == "undetermined" and e.phase in ("cis", "trans"):
                 cautions.append(f"phase undetermined: this entry assumes {e.phase}; the "
                                 "reads do not tell (give a BAM or phased calls)")

@@ -34,8 +34,9 @@ def sample_inputs(wildcards):
     """The sample's VCF (+ index) and CNV file, where they exist (a missing one fails that job only)."""
     row = samples.loc[wildcards.sample]
     files = [row["vcf"]] + [row["vcf"] + ext for ext in (".tbi", ".csi")]
-    if row.get("cnv", ""):
-        files.append(row["cnv"])
+    for col in ("cnv", "bam"):
+        if row.get(col, ""):
+            files.append(row[col])
     return [f for f in files if os.path.exists(f)]
 
 
