@@ -59,3 +59,23 @@ def test_killed_annotate_leaves_no_complete_output(tmp_path):
     rerun = subprocess.run(cmd, capture_output=True, text=True)
     assert rerun.returncode == 0, rerun.stderr
     assert out.exists()
+
+
+def test_annotate_runs_without_network(tmp_path):
+    """Everything ships in annotations/: annotate and render work in a namespace with no network."""
+    import shutil
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"]).returncode != 0:
+        import pytest
+
+        pytest.skip("cannot create a network namespace here (unshare -n)")
+    from conftest import ROOT
+
+    out = tmp_path / "r.json"
+    cmd = ["unshare", "-n", "ctresist", "annotate", "--sheet", "config/samples.tsv",
+           "--sample", "RET01_tissue", "-o", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run(["unshare", "-n", "ctresist", "render", str(out), "--html", str(tmp_path / "r.html")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
