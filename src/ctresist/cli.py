@@ -218,22 +218,70 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: htslib messages that say nothing about the data (it looks for an index it does not need)
+HTSLIB_BENIGN = ("[E::idx_find_and_load]", "[W::hts_idx_load3]", "[W::bcf_hdr_check_sanity]")
+
+
+class _HtslibStderr:
+    """Collect what htslib (inside cyvcf2/pysam) writes straight to file descriptor 2, so that an
+    error stays one line: htslib's detail is appended to the ctresist message, and on success each
+    htslib warning becomes one ordinary log line. Python's own stderr keeps the real terminal."""
+
+    def __enter__(self) -> _HtslibStderr:
+        import tempfile
+
+        sys.stderr.flush()
+        self.saved = os.dup(2)
+        self.buffer = tempfile.TemporaryFile()
+        os.dup2(self.buffer.fileno(), 2)
+        self.py_stderr = sys.stderr
+        sys.stderr = os.fdopen(os.dup(self.saved), "w", buffering=1, encoding="utf-8",
+                               errors="replace")
+        return self
+
+    def lines(self) -> list[str]:
+        self.buffer.seek(0)
+        text = self.buffer.read().decode("utf-8", "replace")
+        return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+    def __exit__(self, *exc) -> None:
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        sys.stderr.close()
+        sys.stderr = self.py_stderr
+
+    def detail(self) -> str:
+        """The most specific htslib error, to append to a ctresist error line."""
+        errs = [ln for ln in self.lines() if ln.startswith("[E::") and not ln.startswith(HTSLIB_BENIGN)]
+        if not errs:
+            return ""
+        import re
+
+        return "; htslib: " + re.sub(r"^\[E::\w+\]\s*", "", errs[-1])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s ctresist %(levelname)s: %(message)s", stream=sys.stderr)
     if args.annotations:
         os.environ["CTRESIST_ANNOTATIONS"] = os.path.abspath(args.annotations)
-    try:
-        args.func(args)
-    except InputError as exc:
-        if args.debug:
-            raise
-        print(f"ctresist: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("ctresist: interrupted", file=sys.stderr)
-        return 130
+    with _HtslibStderr() as hts:
+        logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                            format="%(asctime)s ctresist %(levelname)s: %(message)s",
+                            stream=sys.stderr, force=True)
+        try:
+            args.func(args)
+        except InputError as exc:
+            if args.debug:
+                raise
+            print(f"ctresist: error: {exc}{hts.detail()}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("ctresist: interrupted", file=sys.stderr)
+            return 130
+        for line in hts.lines():
+            if not line.startswith(HTSLIB_BENIGN):
+                log.warning("htslib: %s", line)
     return 0
 
 
