@@ -43,13 +43,6 @@ LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ctresist (DEBUG|IN
 #: cases where the current code does not give the expected outcome (see the reason); strict, so a
 #: fix makes the test fail until the mark is removed
 XFAIL: dict[str, str] = {
-    "vcf_missing_sample_column": "accepted (exit 0, a low-support G1202R call with unknown counts) "
-                                 "after htslib's '[E::vcf_parse_format_empty1] FORMAT column with no "
-                                 "sample columns'; must be refused naming record 1 (2:29220747)",
-    "vcf_AD_not_numeric": "two htslib lines ([W::vcf_parse_format_fill5], [E::vcf_parse_format_fill5]) "
-                          "before the error, and the error names neither the record/CHROM:POS nor AD: "
-                          "'cannot read record after 0 records (error parsing variant with "
-                          "`htslib::bcf_read` ...); the file may be truncated or corrupt'",
 }
 
 

@@ -19,24 +19,42 @@ log = logging.getLogger("ctresist")
 def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                 thresholds: dict | None = None, tumor_sample: str | None = None,
                 normal_sample: str | None = None, bam: str | None = None,
-                reference: str | None = None) -> dict:
+                reference: str | None = None, gff3: str | None = None) -> dict:
     """Read, match and interpret one sample; returns the report model.
 
     bam: optional BAM/CRAM of the tumour/plasma sample, used to phase compound mutations that the
-    VCF leaves unphased (reference: FASTA for CRAM decoding and ref-allele checks)."""
+    VCF leaves unphased (reference: FASTA for CRAM decoding and ref-allele checks).
+    reference + gff3: a VCF without VEP/SnpEff annotation gets its protein changes from
+    ``bcftools csq`` (after ``bcftools norm``); without them only known catalogue alleles match."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="ctresist-") as work:
+        return _annotate(ctx, vcf, cnv, catalogue, thresholds, tumor_sample, normal_sample, bam,
+                         reference, gff3, work)
+
+
+def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
+              thresholds: dict | None, tumor_sample: str | None, normal_sample: str | None,
+              bam: str | None, reference: str | None, gff3: str | None, work: str) -> dict:
     genes = [g for g in genes_for_build(ctx.build) if g.name in catalogue.genes]
     th = Thresholds.for_specimen(ctx.specimen, thresholds)
     preferred = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes}
     infos: list[VcfInfo] = []
     variants = []
-    stream = read_variants(vcf, genes, tumor=tumor_sample, normal=normal_sample,
+    source = vcf
+    if reference and gff3 and not _has_annotation(vcf, tumor_sample, normal_sample):
+        from ctresist.consequence import annotate_with_csq
+
+        log.info("%s: no VEP/SnpEff annotation; running bcftools norm + csq", ctx.sample)
+        source = annotate_with_csq(vcf, reference, gff3, genes, work)
+    stream = read_variants(source, genes, tumor=tumor_sample, normal=normal_sample,
                            transcripts=preferred, info_out=infos)
     first = True
     for v in stream:
         if first:
             check_build(vcf, infos[0].contigs, ctx.build)
             first = False
-        if v.annotation is None and not infos[0].csq_fields and not infos[0].ann_fields:
+        if v.annotation is None and not (infos[0].csq_fields or infos[0].ann_fields or infos[0].bcsq):
             known = lookup(ctx.build, v.chrom, v.pos, v.ref, v.alt)
             if known:  # an exact catalogue allele: interpretable without annotation
                 v.gene, v.hgvsp, v.hgvsc = known
@@ -71,7 +89,7 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
     annotation = None
     if info is not None:
         annotation = ("VEP CSQ" if info.csq_fields else "SnpEff ANN" if info.ann_fields
-                      else "none (known-site matching)")
+                      else "bcftools csq (BCSQ)" if info.bcsq else "none (known-site matching)")
     model.update({
         "schema": "ctresist-report/1",
         "ctresist_version": __version__,
@@ -90,6 +108,15 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         "copy_number": [c.__dict__ for c in sorted(cnvs.values(), key=lambda c: c.gene)],
     })
     return model
+
+
+def _has_annotation(vcf: str, tumor: str | None, normal: str | None) -> bool:
+    """Does the VCF header declare VEP CSQ, SnpEff ANN or bcftools BCSQ?"""
+    from ctresist.io.vcf import open_vcf
+
+    reader, info = open_vcf(vcf, tumor, normal)
+    reader.close()
+    return bool(info.csq_fields or info.ann_fields or info.bcsq)
 
 
 def context_from_row(row: dict[str, str], catalogue: Catalogue, where: str) -> Context:

@@ -72,7 +72,8 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
                         tumor_sample=row.get("tumor_sample") or None,
                         normal_sample=row.get("normal_sample") or None,
                         bam=row.get("bam") or None,
-                        reference=(config.get("reference_fasta") or {}).get(row["genome_build"]))
+                        reference=(config.get("reference_fasta") or {}).get(row["genome_build"]),
+                        gff3=(config.get("gff3") or {}).get(row["genome_build"]))
     model["sample"]["extra"] = {}
     write_json(model, args.output)
     s = model["summary"]

@@ -3,8 +3,10 @@
 It reads bgzipped or plain VCF/BCF, single- or multi-sample (tumour column chosen by name, by the
 ``##tumor_sample=`` header of Mutect2, or as the only sample), takes VAF/depth/alt reads from the
 caller's FORMAT fields (AD/DP/AF of GATK and VarDict, ADT/DPT, Strelka's tier-1 ``{A,C,G,T}U`` and
-``TAR``/``TIR``), and the protein change from VEP ``CSQ`` or SnpEff ``ANN``. When an index exists
-only the catalogue-gene regions are read; otherwise the file is streamed once.
+``TAR``/``TIR``), and the protein change from VEP ``CSQ``, SnpEff ``ANN`` or ``bcftools csq``
+``BCSQ`` (in that order of preference; see :func:`bcsq_protein_change` for how BCSQ amino-acid
+changes become the one-letter HGVS form). When an index exists only the catalogue-gene regions
+are read; otherwise the file is streamed once.
 
 Unknown values stay ``None`` (missing is not zero).
 """
@@ -84,12 +86,18 @@ class VcfInfo:
     contigs: dict[str, int]
     csq_fields: list[str] | None = None
     ann_fields: list[str] | None = None
+    bcsq: bool = False  # header declares INFO/BCSQ (bcftools csq)
+    #: reference protein per unversioned transcript ID, from ``##ctresist_protein`` header lines
+    #: (written by :func:`ctresist.consequence.annotate_with_csq`); used to name BCSQ in-frame
+    #: indels with HGVS' 3' rule, flanking residues and dup detection
+    proteins: dict[str, str] = field(default_factory=dict)
     tumor: str | None = None
     normal: str | None = None
     indexed: bool = False
     records_read: int = 0
     chr_prefix: bool = False
     has_gt: bool = False
+    records_seen: int = 0  # records streamed so far (all contigs), for error messages
     notes: list[str] = field(default_factory=list)
 
 
@@ -133,6 +141,9 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
                    csq_fields=_annotation_fields(vcf, "CSQ"), ann_fields=_annotation_fields(vcf, "ANN"))
     info.has_gt = re.search(r"^##FORMAT=<ID=GT,", raw, flags=re.M) is not None
     info.indexed = any(os.path.exists(path + ext) for ext in (".tbi", ".csi"))
+    info.bcsq = re.search(r"^##INFO=<ID=BCSQ,", raw, flags=re.M) is not None
+    for m in re.finditer(r"^##ctresist_protein=<ID=([^,>]+),.*?Sequence=([A-Z*]+)", raw, flags=re.M):
+        info.proteins[m.group(1).split(".")[0]] = m.group(2)
     info.tumor = _pick_sample(path, samples, tumor, _header_value(raw, "tumor_sample"), ("TUMOR", "TUMOUR"), "tumour")
     normal_hint = _header_value(raw, "normal_sample")
     if normal or normal_hint or any(s in ("NORMAL",) for s in samples):
@@ -258,6 +269,26 @@ def _counts(v, s: int, ai: int, n_alts: int) -> tuple[float | None, int | None, 
     return vaf, depth, alt_reads, problem
 
 
+def _locate(path: str, k: int) -> str | None:
+    """CHROM:POS of the k-th data record, read as text (error path only); None if unreadable."""
+    import gzip
+
+    try:
+        opener = gzip.open if path.endswith((".gz", ".bgz")) else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            n = 0
+            for line in fh:
+                if line.startswith("#"):
+                    continue
+                n += 1
+                if n == k:
+                    f = line.split("\t", 2)
+                    return f"{f[0]}:{f[1]}" if len(f) > 2 else None
+    except (OSError, EOFError, ValueError):
+        return None
+    return None
+
+
 def regions_for(genes: Iterable[Gene], chr_prefix: bool, pad: int = 0) -> list[str]:
     """htslib region strings for gene spans, in the VCF's contig naming."""
     pre = "chr" if chr_prefix else ""
@@ -290,6 +321,7 @@ def iter_records(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
     n = 0
     for v in vcf:
         n += 1
+        info.records_seen = n
         if v.CHROM != last_chrom:
             if v.CHROM in done_chroms:
                 raise InputError(f"{info.path}: record {n} ({v.CHROM}:{v.POS}): records are not "
@@ -333,8 +365,11 @@ def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
     except InputError:
         raise
     except Exception as exc:  # htslib read errors surface as OSError/Exception from cyvcf2
-        raise InputError(f"{path}: cannot read record after {info.records_read} records ({exc}); "
-                         "the file may be truncated or corrupt") from exc
+        k = info.records_seen + 1
+        at = None if info.indexed else _locate(path, k)
+        where = f"record {k} ({at})" if at else f"after record {info.records_seen}"
+        raise InputError(f"{path}: {where}: cannot parse ({exc}); the file may be truncated or "
+                         "corrupt") from exc
     finally:
         vcf.close()
 
@@ -349,6 +384,15 @@ def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
             gts = v.genotypes
         except Exception:  # a record without GT in a file that declares it
             gts = None
+    if info.samples:
+        try:
+            ncols = str(v).count("\t") + 1
+        except UnicodeDecodeError:  # Latin-1 bytes in INFO: the column count cannot be read this way
+            ncols = 9 + len(info.samples)
+        if ncols < 9 + len(info.samples):
+            raise InputError(f"{info.path}: record {info.records_seen or info.records_read} "
+                             f"({v.CHROM}:{v.POS}): {max(0, ncols - 9)} sample column(s), the header "
+                             f"has {len(info.samples)}; the record is truncated")
     for ai, alt in enumerate(alts):
         if alt in ("*", "<NON_REF>", ".") or alt.startswith("<"):
             continue
@@ -371,6 +415,8 @@ def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
             _apply_csq(var, v, info.csq_fields, alts, ai, transcripts)
         elif info.ann_fields:
             _apply_ann(var, v, info.ann_fields, transcripts)
+        elif info.bcsq:
+            _apply_bcsq(var, v, transcripts, info.proteins)
         yield var
 
 
@@ -455,3 +501,196 @@ def _safe_float(x: str | None) -> float | None:
         return float(x.split("&")[0]) if x else None
     except ValueError:
         return None
+
+
+# --- bcftools csq (INFO/BCSQ) -------------------------------------------------------------------
+
+#: bcftools csq consequence names -> the Sequence Ontology terms VEP writes
+BCSQ_TERMS = {
+    "missense": "missense_variant", "synonymous": "synonymous_variant",
+    "frameshift": "frameshift_variant", "inframe_deletion": "inframe_deletion",
+    "inframe_insertion": "inframe_insertion", "inframe_altering": "protein_altering_variant",
+    "stop_gained": "stop_gained", "stop_lost": "stop_lost",
+    "stop_retained": "stop_retained_variant",
+    "start_lost": "start_lost", "start_retained": "start_retained_variant",
+    "splice_acceptor": "splice_acceptor_variant", "splice_donor": "splice_donor_variant",
+    "splice_region": "splice_region_variant", "intron": "intron_variant",
+    "5_prime_utr": "5_prime_UTR_variant", "3_prime_utr": "3_prime_UTR_variant",
+    "non_coding": "non_coding_transcript_variant", "coding_sequence": "coding_sequence_variant",
+    "feature_elongation": "feature_elongation", "feature_truncation": "feature_truncation",
+}
+_BCSQ_AA = re.compile(r"^(\d+)([A-Z*.]+)(?:>(\d+)([A-Z*.]*))?$")
+
+
+def _apply_bcsq(var: Variant, v, transcripts: dict[str, set[str]],
+                proteins: dict[str, str] | None = None) -> None:
+    """Fill ``var`` from INFO/BCSQ of bcftools csq.
+
+    BCSQ is a comma-separated list of
+    ``consequence|gene|transcript|biotype|strand|amino_acid_change|dna_change`` (non-coding
+    consequences stop after biotype). Rules:
+
+    * an entry belongs to this allele when one of its ``+``-joined DNA changes is
+      ``<pos><REF>><ALT>`` of this allele (``55181378C>T``); entries without a DNA change
+      (splice/intron/UTR) belong to every allele of the record;
+    * ``@<pos>`` entries are back-references: in haplotype-aware mode bcftools reports a compound
+      consequence (several variants on one haplotype, e.g. two SNVs in one codon) only at the
+      first variant and writes ``@<first pos>`` at the others. Such an allele gets no protein
+      change of its own; when it has nothing else, ``problem`` names the record carrying the
+      combined change (its protein change is attributed to that first record);
+    * entries prefixed ``*`` (downstream of a stop on the same haplotype) are used only when
+      nothing else is there;
+    * among the entries the preferred transcript (``transcripts[gene]``, unversioned) wins, then
+      one with an amino-acid change, then the first;
+    * the amino-acid change is converted by :func:`bcsq_protein_change`; a change that cannot be
+      converted leaves ``hgvsp`` empty and sets ``problem`` with the raw BCSQ text.
+    """
+    raw = v.INFO.get("BCSQ")
+    items = [x for x in (raw.split(",") if raw else []) if x]
+    allele = f"{var.pos}{var.ref}>{var.alt}"
+    entries: list[list[str]] = []
+    backrefs: list[str] = []
+    for item in items:
+        if item.startswith("@"):
+            backrefs.append(item[1:])
+            continue
+        parts = item.split("|")
+        if len(parts) >= 7 and parts[6]:
+            if allele not in parts[6].split("+"):
+                continue
+        entries.append(parts)
+    main = [e for e in entries if not e[0].startswith("*")]
+    entries = main or entries
+    if not entries:
+        var.annotation = "BCSQ" if raw else None
+        if backrefs:
+            var.problem = (f"bcftools csq reports the protein change of this allele combined with "
+                           f"the variant at {var.chrom}:{backrefs[0]} (same haplotype); see that "
+                           "record")
+        else:
+            var.problem = f"no BCSQ annotation for allele {var.alt}"
+        return
+
+    def rank(e: list[str]) -> tuple[int, int]:
+        gene, tx = (e[1] if len(e) > 1 else ""), (e[2].split(".")[0] if len(e) > 2 else "")
+        return (0 if tx in transcripts.get(gene, set()) else 1,
+                0 if len(e) >= 6 and e[5] else 1)
+
+    e = min(entries, key=rank)
+    var.annotation = "BCSQ"
+    terms = [t.lstrip("*") for t in e[0].split("&")]
+    var.consequence = "&".join(BCSQ_TERMS.get(t, t) for t in terms)
+    var.gene = e[1] if len(e) > 1 and e[1] else None
+    var.transcript = e[2] if len(e) > 2 and e[2] else None
+    aa = e[5] if len(e) > 5 else ""
+    coding = set(var.consequence.split("&")) & (CODING_TERMS - {"synonymous_variant"})
+    if aa:
+        tx = (var.transcript or "").split(".")[0]
+        change = bcsq_protein_change(aa, e[0], (proteins or {}).get(tx))
+        if change is None:
+            var.problem = f"unrecognised BCSQ amino-acid change {'|'.join(e)!r}"
+        else:
+            var.hgvsp = change
+            # bcftools calls some in-frame changes only feature_truncation/_elongation
+            kind = getattr(protein.parse(change), "kind", None)
+            term = {"del": "inframe_deletion", "ins": "inframe_insertion",
+                    "dup": "inframe_insertion", "delins": "protein_altering_variant"}.get(kind or "")
+            if term and not set(var.consequence.split("&")) & CODING_TERMS:
+                var.consequence = f"{term}&{var.consequence}"
+    elif coding:
+        var.problem = f"BCSQ consequence {e[0]} without an amino-acid change ({'|'.join(e)!r})"
+
+
+def bcsq_protein_change(aa: str, consequence: str = "", protein: str | None = None) -> str | None:
+    """One-letter HGVS form (as :func:`ctresist.protein.to_one_letter` gives for VEP) of a BCSQ
+    amino-acid change; None when it cannot be converted.
+
+    bcftools prints the residues of the affected codons before and after the change, starting at
+    the first affected residue: ``790T>790M``, ``745KELREA>745K``, ``770D>770DG``, a frameshift
+    as the whole rest of the protein (``771NPHV...*>771IPPR...*``) and a synonymous change as
+    ``790T``. The common prefix and then the common suffix of the two residue strings are
+    removed, and what remains is named like VEP/HGVS does:
+
+    * one residue for one: ``T790M``, ``T790*`` (nonsense), ``*1211Rext`` (stop lost), ``M1?``
+      (start lost); nothing left: ``T790=``;
+    * deletion: ``E746_A750del``, ``G1202del``; insertion: ``D770_N771insG``, or ``dup`` when the
+      inserted residues repeat those just before (``T790dup``, ``S768_D770dup``); both: delins
+      ``L747_P753delinsS``. Deletions and insertions are first shifted to the most C-terminal
+      position (HGVS 3' rule) as far as the residues are known;
+    * frameshift: first residue that differs, ``H773fs``, or ``P772*`` when that residue is a stop.
+
+    ``protein`` is the reference protein of the transcript (from the ``##ctresist_protein`` header
+    that :func:`ctresist.consequence.annotate_with_csq` writes). Without it only the residues
+    bcftools printed are known: the 3' shift stops at the end of them, a ``dup`` is recognised
+    only inside them, and an insertion whose C-terminal flanking residue was not printed cannot
+    be named (None). A ``protein`` that disagrees with the printed residues is ignored.
+    """
+    m = _BCSQ_AA.match(aa.strip())
+    if not m:
+        return None
+    pos = int(m.group(1))
+    ref = m.group(2).replace(".", "")
+    if m.group(3) is None:  # synonymous: only the reference residues
+        if len(ref) == 1:
+            return f"{ref}{pos}="
+        return f"{ref[0]}{pos}_{ref[-1]}{pos + len(ref) - 1}="
+    alt = m.group(4).replace(".", "")
+    if int(m.group(3)) != pos or not ref:
+        return None
+    if protein is not None and protein[pos - 1:pos - 1 + len(ref)].ljust(len(ref), "*") != ref:
+        protein = None  # not the same reference/transcript: use only what bcftools printed
+
+    def res(n: int) -> str | None:
+        """Residue n (1-based) of the reference protein, or None when unknown."""
+        if protein is not None:
+            if 1 <= n <= len(protein):
+                return protein[n - 1]
+            return "*" if n == len(protein) + 1 else None
+        i = n - pos
+        return ref[i] if 0 <= i < len(ref) else None
+
+    terms = set(consequence.lstrip("*").split("&"))
+    if "frameshift" in terms:
+        n = min(len(ref), len(alt))
+        i = next((k for k in range(n) if ref[k] != alt[k]), None)
+        if i is None:
+            return f"{ref[0]}{pos}fs"
+        return f"{ref[i]}{pos + i}*" if alt[i] == "*" else f"{ref[i]}{pos + i}fs"
+    if "start_lost" in terms and pos == 1 and ref[0] == "M":
+        return "M1?"
+    k = 0
+    while k < min(len(ref), len(alt)) and ref[k] == alt[k]:
+        k += 1
+    j = 0
+    while j < min(len(ref), len(alt)) - k and ref[-1 - j] == alt[-1 - j]:
+        j += 1
+    dele, ins = ref[k:len(ref) - j], alt[k:len(alt) - j]
+    s = pos + k  # first deleted residue, or the residue after the insertion point
+    if "*" in ins:  # stop gained inside the change: residues after the stop do not exist
+        ins = ins[:ins.index("*") + 1]
+        if dele and ins == "*":
+            return f"{dele[0]}{s}*"
+    if not dele and not ins:
+        return f"{ref[0]}{pos}="
+    if len(dele) == 1 and len(ins) == 1:
+        if dele == "*":
+            return f"*{s}{ins}ext"
+        return f"{dele}{s}{ins}"
+    if dele and not ins:
+        e = s + len(dele) - 1
+        while res(e + 1) is not None and res(e + 1) == res(s) and res(s) != "*":
+            s, e = s + 1, e + 1
+        return f"{res(s)}{s}del" if s == e else f"{res(s)}{s}_{res(e)}{e}del"
+    if ins and not dele:
+        while res(s) is not None and res(s) == ins[0] and ins[0] != "*":
+            ins, s = ins[1:] + ins[0], s + 1
+        n = len(ins)
+        before = [res(x) for x in range(s - n, s)]
+        if all(b is not None for b in before) and "".join(before) == ins:
+            return f"{ins}{s - 1}dup" if n == 1 else f"{ins[0]}{s - n}_{ins[-1]}{s - 1}dup"
+        left, right = res(s - 1), res(s)
+        if left is None or right is None:
+            return None
+        return f"{left}{s - 1}_{right}{s}ins{ins}"
+    e = s + len(dele) - 1
+    return f"{dele}{s}delins{ins}" if s == e else f"{dele[0]}{s}_{dele[-1]}{e}delins{ins}"
