@@ -329,3 +329,24 @@ def test_bcsq_reader_picks_allele_transcript_and_handles_backrefs(write_vcf):
         ("C", None, None, "BCSQ"), ("G", None, "ENST00000275493", "BCSQ")]
     assert "combined with the variant at 7:55181398" in got[2].problem
     assert "858L>>858R" in got[3].problem
+
+
+@pytest.mark.parametrize("gts,entry,options", [
+    (("0|1", "0|1"), "EGFR_C797S_T790M__EGFR_mutation_cis", []),
+    (("0|1", "1|0"), "EGFR_C797S_T790M__EGFR_mutation_trans", ["gefitinib+osimertinib", "erlotinib+osimertinib"]),
+])
+def test_raw_vcf_end_to_end_cis_and_trans(egfr_reference, tmp_path, gts, entry, options):
+    """A raw (unannotated) VCF + reference + GFF3 through do_annotate: T790M and C797S get their
+    protein changes from bcftools csq, and phased cis vs trans give opposite recommendations."""
+    from ctresist.annotate import do_annotate
+    from ctresist.catalogue import load_catalogue
+    from ctresist.interpret import Context
+
+    vcf = raw_vcf(tmp_path / "raw.vcf", [("7", 55181378, "C", "T", gts[0]), ("7", 55181398, "T", "A", gts[1])])
+    ctx = Context(sample="S", driver_text="EGFR L858R", driver="EGFR mutation", therapy_text="osimertinib",
+                  therapy=["osimertinib"], specimen="plasma", build="GRCh38")
+    m = do_annotate(ctx, vcf, None, load_catalogue(), reference=egfr_reference.fasta, gff3=egfr_reference.gff3)
+    assert m["examined"]["annotation"] == "bcftools csq (BCSQ)"
+    compound = [c for c in m["calls"] if c["alteration"] == "T790M+C797S" and c["entry_id"] == entry]
+    assert compound and compound[0]["status"] == "actionable_resistance"
+    assert m["summary"]["remaining_options"] == options
