@@ -318,6 +318,8 @@ def iter_records(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
         return
     last_chrom, last_pos, done_chroms = None, 0, set()
     last_key = None
+    spans_chrom: str | None = None
+    spans: list[tuple[int, int]] = []
     n = 0
     for v in vcf:
         n += 1
@@ -337,8 +339,16 @@ def iter_records(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
             raise InputError(f"{info.path}: record {n} ({v.CHROM}:{v.POS}): duplicate of the "
                              "previous record; remove duplicates with 'bcftools norm -d exact'")
         last_key, last_pos = key, v.POS
-        if genes is None or any(g.overlaps(v.CHROM, v.POS, v.end) for g in genes):
+        if genes is None:
             yield v
+            continue
+        if v.CHROM != spans_chrom:  # gene spans of this chromosome, looked up once per chromosome
+            spans_chrom = v.CHROM
+            spans = [(g.start, g.end) for g in genes if g.chrom == norm_chrom(v.CHROM)]
+        if spans:
+            pos, end = v.POS, v.end
+            if any(pos <= e and end >= s for s, e in spans):
+                yield v
 
 
 def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
