@@ -12,6 +12,7 @@ Unknown values stay ``None`` (missing is not zero).
 """
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
@@ -25,6 +26,8 @@ from ctresist import protein
 from ctresist.errors import InputError
 from ctresist.genes import Gene, norm_chrom
 
+log = logging.getLogger("ctresist")
+
 #: VEP CSQ fields holding population allele frequencies (max over them is used for germline flags)
 POPULATION_AF_FIELDS = ("MAX_AF", "gnomADe_AF", "gnomADg_AF", "gnomAD_AF", "AF", "EXAC_AF")
 #: consequence terms for which a protein change is expected; a missing HGVSp for them is an error
@@ -35,6 +38,7 @@ CODING_TERMS = {
     "conservative_inframe_insertion", "conservative_inframe_deletion",
     "disruptive_inframe_insertion", "disruptive_inframe_deletion",
 }
+PROGRESS_EVERY = 1_000_000  # a progress log line per this many streamed records
 INT_MISSING = -2147483648  # htslib's bcf_int32_missing as cyvcf2 returns it
 INT_VECTOR_END = -2147483647
 
@@ -324,6 +328,8 @@ def iter_records(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
     for v in vcf:
         n += 1
         info.records_seen = n
+        if n % PROGRESS_EVERY == 0:
+            log.info("%s: %d records streamed (at %s:%d)", info.path, n, v.CHROM, v.POS)
         if v.CHROM != last_chrom:
             if v.CHROM in done_chroms:
                 raise InputError(f"{info.path}: record {n} ({v.CHROM}:{v.POS}): records are not "
