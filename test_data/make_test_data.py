@@ -50,7 +50,9 @@ def header(lengths: dict[str, int], samples: list[str], chr_prefix: bool, ann: s
               '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">',
               '##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">',
               '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">']
-    if ann == "csq":
+    if ann == "none":
+        pass
+    elif ann == "csq":
         lines.append(f'##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations '
                      f'from Ensembl VEP. Format: {CSQ_FIELDS}">')
         lines.append("##VEP=v110 cache=homo_sapiens/110_GRCh38")
@@ -199,6 +201,24 @@ def main() -> None:
                   "specimen": "plasma", "vcf": "test_data/EGFR02_plasma.vcf.gz", "cnv": "",
                   "driver": "EGFR L858R", "therapy": "osimertinib", "genome_build": "GRCh38",
                   "tumor_fraction": ""})
+    # --- ALK03: raw Mutect2-style plasma VCFs (no VEP), on lorlatinib: G1202R, then G1202R + L1196M
+    # in cis (phased GT + PS, as Mutect2 writes for nearby variants); known-site matching -----------
+    raw_hdr = header(LEN38, ["ALK03_cfDNA"], False, ann="none",
+                     extra=["##source=Mutect2", "##tumor_sample=ALK03_cfDNA"])
+    for tp, date, recs_ in (
+            ("T0", "2025-01-15", [("29220747", "C", "T", fmt(3100, 31, "0/1"))]),
+            ("T1", "2025-05-20", [("29220747", "C", "T", fmt(3300, 99, "0|1", "29220747")),
+                                  ("29220765", "G", "T", fmt(3250, 91, "0|1", "29220747"))])):
+        recs = [r.replace("\tCSQ=", "\t.") for r in noise_records(rng, "")]
+        recs = ["\t".join(r.split("\t")[:7] + ["."] + r.split("\t")[8:]) for r in recs]
+        for pos, ref, alt, f in recs_:
+            fmt_keys = "GT:AD:DP:AF:PS" if f.count(":") == 4 else "GT:AD:DP:AF"
+            recs.append("\t".join(["2", pos, ".", ref, alt, ".", "PASS", ".", fmt_keys, f]))
+        name = f"ALK03_{tp}_plasma"
+        write_vcf(f"{name}.vcf.gz", raw_hdr, recs, index=True)
+        sheet.append({"sample": name, "patient": "ALK03", "collection_date": date, "specimen": "plasma",
+                      "vcf": f"test_data/{name}.vcf.gz", "cnv": "", "driver": "EML4-ALK",
+                      "therapy": "Lorbrena", "genome_build": "GRCh38", "tumor_fraction": ""})
     # ALK01_T2 CNV: plasma, no amplification
     cns = [("chromosome", "start", "end", "gene", "log2", "depth", "probes", "weight"),
            ("2", 10000, 242000000, "ALK", "0.03", "2900", "400", "390"),

@@ -173,3 +173,17 @@ def test_tp53_alone_is_no_resistance_but_tp53_plus_rb1_is_a_transformation_hint(
     m = run(c, [var("TP53", "R273H"), var("RB1", "R320*", pos=2)])
     assert m["summary"]["actionable"] is False
     assert m["summary"]["transformation_hint"].startswith("TP53 and RB1 both inactivated")
+
+
+def test_unphased_compound_needing_cis_is_not_actionable():
+    """ALK G1202R + L1196M unphased on lorlatinib: the cis-only entry is 'possible, confirm phase',
+    not actionable; with phased cis genotypes it is actionable."""
+    c = ctx(therapy=("lorlatinib",))
+    unphased = [var("ALK", "G1202R", pos=29220747, genotype="0/1"), var("ALK", "L1196M", pos=29220765, genotype="0/1")]
+    m = run(c, unphased)
+    [comp] = [x for x in m["calls"] if x["alteration"] == "G1202R+L1196M"]
+    assert comp["status"] == "resistance_low_support"
+    assert comp["support"] == "phase undetermined, entry requires cis"
+    phased = [var("ALK", "G1202R", pos=29220747, genotype="0|1"), var("ALK", "L1196M", pos=29220765, genotype="0|1")]
+    [comp] = [x for x in run(c, phased)["calls"] if x["alteration"] == "G1202R+L1196M"]
+    assert comp["status"] == "actionable_resistance"

@@ -19,6 +19,10 @@ EXPECTED = {
     "NTRK01_plasma": [("actionable_resistance", "NTRK1", "G595R", "NTRK1_G595R__NTRK1_fusion"),
                       ("excluded", "KRAS", "G12C", "KRAS_activating_mutation__NTRK1_fusion")],
     "EGFR01_plasma": [],
+    "ALK03_T0_plasma": [("resistance_other_drugs", "ALK", "G1202R", "ALK_G1202R__ALK_fusion")],
+    "ALK03_T1_plasma": [("actionable_resistance", "ALK", "G1202R+L1196M", "ALK_G1202R-L1196M__ALK_fusion"),
+                        ("resistance_other_drugs", "ALK", "G1202R", "ALK_G1202R__ALK_fusion"),
+                        ("resistance_other_drugs", "ALK", "L1196M", "ALK_L1196M__ALK_fusion")],
     "EGFR02_plasma": [("actionable_resistance", "EGFR", "T790M+C797S", "EGFR_C797S_T790M__EGFR_mutation_any"),
                       ("actionable_resistance", "EGFR", "T790M+C797S", "EGFR_C797S_T790M__EGFR_mutation_cis"),
                       ("actionable_resistance", "EGFR", "C797S", "CIVIC_EGFR_C797S_EGFR_mutation_1"),
@@ -90,6 +94,17 @@ def test_longitudinal_g1202r_emerges_then_rises(ran):
     [a] = t["alterations"]
     assert (a["alteration"], a["trend"], a["first_detected"]) == ("ALK G1202R", "emerging", "2024-04-02")
     assert a["values"] == [None, 0.004, 0.0211]
+
+
+def test_raw_mutect2_series_compound_emerges_on_lorlatinib(ran):
+    """ALK03 (raw VCFs, no VEP): G1202R alone does not resist lorlatinib; 4 months later G1202R +
+    L1196M in cis does, and only 4th-generation inhibitors remain (preclinical)."""
+    t = json.loads((ran / "results" / "_patients" / "ALK03" / "timeline.json").read_text())
+    trends = {a["alteration"]: (a["trend"], a["first_detected"]) for a in t["alterations"]}
+    assert trends["ALK G1202R+L1196M"] == ("emerging", "2025-05-20")
+    model = json.loads((ran / "results" / "ALK03_T1_plasma" / "report.json").read_text())
+    assert model["summary"]["remaining_options"] == ["neladalkib", "tpx-0131"]
+    assert model["examined"]["annotation"] == "none (known-site matching)"
 
 
 def test_batch_summary_lists_every_sample(ran):

@@ -280,6 +280,9 @@ def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entr
             vs = [v for v, _ in combo]
             excl = next((x for x in (_exclusion(v, ctx, th) for v in vs) if x), None)
             low = [w for v in vs for w in _low_support(v, th)]
+            if phase == "undetermined" and e.phase in ("cis", "trans"):
+                # the entry's meaning depends on the phase: never actionable until it is known
+                low.append(f"phase undetermined, entry requires {e.phase}")
             cautions = list(evidence)
             if phase == "undetermined" and e.phase in ("cis", "trans"):
                 cautions.append(f"phase undetermined: this entry assumes {e.phase}; the "
