@@ -86,10 +86,16 @@ def test_germline_and_matched_normal_exclusions():
     assert m["summary"]["actionable"] is False
 
 
-def test_caller_filtered_variant_is_excluded_not_dropped():
+def test_caller_filters():
+    """A caller's weak_evidence filter on a resistance mutation: possible resistance, confirm (never
+    hidden); a germline/normal-artifact filter: excluded as not tumour-derived."""
     m = run(ctx(), [var("ALK", "G1202R", filters="weak_evidence")])
+    assert m["calls"][0]["status"] == "resistance_low_support"
+    assert m["calls"][0]["support"] == "caller FILTER=weak_evidence"
+    m = run(ctx(), [var("ALK", "G1202R", filters="germline;normal_artifact")])
     assert m["calls"][0]["status"] == "excluded"
-    assert m["calls"][0]["excluded_reason"] == "filtered by the caller (FILTER=weak_evidence)"
+    assert m["calls"][0]["excluded_reason"] == ("filtered by the caller as not tumour-derived "
+                                                "(FILTER=germline;normal_artifact)")
 
 
 def egfr_pair(gt_t790m, gt_c797s):

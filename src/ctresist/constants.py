@@ -35,3 +35,9 @@ FUSION_KINASES = ("ALK", "RET", "NTRK1", "NTRK2", "NTRK3", "ROS1")
 #: TP53 missense hotspots (>= 100 tumours in cancerhotspots.org v2, PMID:26619011) read as TP53
 #: inactivation for the TP53+RB1 small-cell transformation hint; truncating variants count too.
 TP53_LOF_RESIDUES = frozenset({175, 176, 179, 193, 220, 245, 248, 249, 266, 273, 278, 280, 282, 158})
+#: Caller FILTER values that say the variant is not tumour-derived (Mutect2 germline /
+#: normal_artifact / panel_of_normals, Strelka/VarDict equivalents): such catalogue matches are
+#: excluded. Any other FILTER (weak_evidence, strand_bias, low VAF ...) only lowers confidence: a
+#: filtered low-VAF resistance mutation is shown as "possible, confirm", never hidden.
+NOT_TUMOUR_FILTERS = frozenset({"germline", "germline_risk", "normal_artifact", "panel_of_normals",
+                                "PON", "pon", "Germline", "NormalArtifact", "contamination"})

@@ -85,8 +85,8 @@ class Thresholds:
 
 
 def _exclusion(v: Variant, ctx: Context, th: Thresholds) -> str | None:
-    if v.filters not in ("PASS", "."):
-        return f"filtered by the caller (FILTER={v.filters})"
+    if v.filters not in ("PASS", ".") and set(v.filters.split(";")) & C.NOT_TUMOUR_FILTERS:
+        return f"filtered by the caller as not tumour-derived (FILTER={v.filters})"
     if v.population_af is not None and v.population_af >= th.germline_population_af:
         return f"germline polymorphism (population AF {v.population_af:g})"
     if v.normal_alt_reads is not None and v.normal_alt_reads >= th.normal_max_alt_reads:
@@ -97,6 +97,8 @@ def _exclusion(v: Variant, ctx: Context, th: Thresholds) -> str | None:
 
 def _low_support(v: Variant, th: Thresholds) -> list[str]:
     why = []
+    if v.filters not in ("PASS", "."):
+        why.append(f"caller FILTER={v.filters}")
     if v.depth is None or v.depth < th.min_depth:
         why.append(f"depth {v.depth if v.depth is not None else 'unknown'} < {th.min_depth:g}")
     if v.alt_reads is None or v.alt_reads < th.min_alt_reads:
