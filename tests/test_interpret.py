@@ -193,3 +193,12 @@ def test_unphased_compound_needing_cis_is_not_actionable():
     phased = [var("ALK", "G1202R", pos=29220747, genotype="0|1"), var("ALK", "L1196M", pos=29220765, genotype="0|1")]
     [comp] = [x for x in run(c, phased)["calls"] if x["alteration"] == "G1202R+L1196M"]
     assert comp["status"] == "actionable_resistance"
+
+
+def test_unverified_citation_is_flagged():
+    """An entry cited only by UNVERIFIED: tokens carries a caution in the call."""
+    m = run(ctx("NTRK1 fusion", ("larotrectinib",)), [var("NTRK1", "F589L")])
+    [c] = m["calls"]
+    assert any("citation is not verified" in w for w in c["cautions"])
+    m = run(ctx(), [var("ALK", "G1202R")])
+    assert not any("citation" in w for w in m["calls"][0]["cautions"])

@@ -217,6 +217,10 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
             calls.remove(c)
             other.append({"gene": "TP53", "variant": c["variant"], "change": c["alteration"],
                           "consequence": "TP53 inactivation (no RB1 loss found)", "vaf": c["vaf"]})
+    for c in calls:
+        if c["citations"] and all(x.startswith("UNVERIFIED:") for x in c["citations"]):
+            c["cautions"] = c["cautions"] + ["the catalogue entry's citation is not verified "
+                                             "(no PMID/DOI seen in a source): review before acting"]
     calls.sort(key=lambda c: (STATUS_ORDER.index(c["status"]), "+" not in c["alteration"],
                               c["gene"], c["alteration"], c["entry_id"]))
     return {"calls": calls, "not_interpretable": not_interpretable, "other_variants": other,
