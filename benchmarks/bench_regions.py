@@ -391,7 +391,7 @@ def run_child(argv: list[str], cwd: Path) -> Run:
     try:  # GNU time writes "Command exited with non-zero status" lines first on failure
         utime, stime, maxrss = float(fields[-3]), float(fields[-2]), int(fields[-1])
     except (IndexError, ValueError):
-        raise SystemExit(f"no resource usage for {' '.join(argv)}: {fields}")
+        raise SystemExit(f"no resource usage for {' '.join(argv)}: {fields}") from None
     return Run(wall=wall, cpu=utime + stime, maxrss_kb=maxrss, stdout=stdout)
 
 

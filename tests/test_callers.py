@@ -3,11 +3,10 @@ counts ({A,C,G,T}U for SNVs, TAR/TIR for indels), PCGR/TCGA-style ADT/DPT string
 from __future__ import annotations
 
 import pytest
+from conftest import SHARED, csq, vcf_text
 
 from ctresist.genes import genes_for_build
 from ctresist.io.vcf import read_variants
-
-from conftest import SHARED, csq, vcf_text
 
 GENES = genes_for_build("GRCh38")
 INFO = "CSQ=" + csq("ALK", "T", "p.Gly1202Arg")

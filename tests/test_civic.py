@@ -10,8 +10,14 @@ import pytest
 import yaml
 
 from ctresist.catalogue import COLUMNS, _read_tsv, load_drugs, validate_entry
-from ctresist.civic import (import_civic, is_lung_disease, resolve_drug, skip_counts,
-                            split_drug_names, write_civic)
+from ctresist.civic import (
+    import_civic,
+    is_lung_disease,
+    resolve_drug,
+    skip_counts,
+    split_drug_names,
+    write_civic,
+)
 from ctresist.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

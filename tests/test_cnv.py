@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import SHARED
 
 from ctresist.errors import InputError
 from ctresist.genes import genes_for_build
 from ctresist.io.cnv import gene_copy_numbers, read_segments
-
-from conftest import SHARED
 
 GENES38 = genes_for_build("GRCh38")
 GENES37 = genes_for_build("GRCh37")

@@ -12,15 +12,19 @@ import os
 import pysam
 import pysam.bcftools
 import pytest
+from egfr_reference import (  # noqa: F401  (fixtures are used by name)
+    EGFR_TX,
+    codon_start,
+    egfr_reference,
+    egfr_reference_nochr,
+    mutated_protein,
+    protein_sequence,
+)
 
 from ctresist.consequence import annotate_with_csq
 from ctresist.errors import InputError
 from ctresist.genes import annotations_dir, genes_for_build
 from ctresist.io.vcf import VcfInfo, bcsq_protein_change, read_variants
-
-from egfr_reference import (  # noqa: F401  (fixtures are used by name)
-    EGFR_TX, codon_start, egfr_reference, egfr_reference_nochr, mutated_protein, protein_sequence,
-)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENES = genes_for_build("GRCh38")

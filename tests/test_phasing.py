@@ -11,9 +11,20 @@ B = ref-a/alt-b, R = ref/ref; f_a = C/(C+A), f_b = C/(C+B).
 from __future__ import annotations
 
 import pytest
+from bam_builder import (
+    C797S,
+    DUPLICATE,
+    LOCUS_FASTA,
+    QCFAIL,
+    SECONDARY,
+    SUPPLEMENTARY,
+    T790M,
+    Reads,
+    build_bam,
+    egfr_locus,
+    write_reference,
+)
 
-from bam_builder import (C797S, DUPLICATE, LOCUS_FASTA, QCFAIL, SECONDARY, SUPPLEMENTARY, T790M,
-                         Reads, build_bam, egfr_locus, write_reference)
 from ctresist.errors import InputError
 from ctresist.phasing import PhaseEvidence, phase_from_reads
 
@@ -217,11 +228,11 @@ def test_cram_with_reference_and_ref_check(bam, tmp_path, monkeypatch):
 def test_bam_decides_unphased_egfr_compound(tmp_path, bam):
     """Unphased T790M + C797S in the VCF, a BAM with reads in cis: the report calls the cis entry
     (no EGFR TKI remains); with reads in trans it calls the trans entry (1st + 3rd generation)."""
+    from conftest import csq, rec, vcf_text
+
     from ctresist.annotate import do_annotate
     from ctresist.catalogue import load_catalogue
     from ctresist.interpret import Context
-
-    from conftest import csq, rec, vcf_text
 
     recs = [rec("7", 55181378, "C", "T", "CSQ=" + csq("EGFR", "T", "p.Thr790Met"), "0/1:2900,100:3000:0.033"),
             rec("7", 55181398, "T", "A", "CSQ=" + csq("EGFR", "A", "p.Cys797Ser"), "0/1:2900,100:3000:0.033")]

@@ -6,12 +6,11 @@ import gzip
 import re
 
 import pytest
+from conftest import ROOT
 
 from ctresist.annotate import context_from_row, do_annotate
 from ctresist.catalogue import load_catalogue
 from ctresist.sheet import read_sheet
-
-from conftest import ROOT
 
 SHEET = ROOT / "config" / "samples.tsv"
 

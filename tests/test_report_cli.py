@@ -6,10 +6,9 @@ import subprocess
 from html.parser import HTMLParser
 
 import pytest
+from conftest import csq, rec, vcf_text
 
 from ctresist.report import tsv_cell
-
-from conftest import ROOT, csq, rec, vcf_text
 
 HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>{{ 7*7 }}{% raw %}'
 

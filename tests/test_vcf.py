@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from conftest import GRCH37_CONTIGS, csq, rec, vcf_text
 
 from ctresist.errors import InputError
 from ctresist.genes import detect_build, genes_for_build
 from ctresist.io.vcf import read_variants, vep_allele
-
-from conftest import GRCH37_CONTIGS, csq, rec, vcf_text
 
 GENES = genes_for_build("GRCh38")
 G1202R = ("2", 29220747, "C", "T")

@@ -5,7 +5,6 @@ Every entry cites its source; every drug is in the vocabulary; every protein cha
 """
 from __future__ import annotations
 
-import csv
 import difflib
 import hashlib
 import json

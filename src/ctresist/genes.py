@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ctresist.errors import InputError
@@ -44,7 +44,7 @@ def norm_chrom(chrom: str) -> str:
     return "MT" if c in ("M", "m") else c
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_genes(path: str | None = None) -> dict[tuple[str, str], Gene]:
     """All genes keyed by (build, name) from ``annotations/genes.tsv``."""
     p = Path(path) if path else annotations_dir() / "genes.tsv"
@@ -68,7 +68,7 @@ def chrom_order(chrom: str) -> tuple[int, str]:
     return (int(c), "") if c.isdigit() else (100, c)
 
 
-@lru_cache(maxsize=None)
+@cache
 def chrom_lengths() -> dict[str, dict[str, int]]:
     """{build: {chrom: length}} from ``annotations/chromosomes.tsv``."""
     out: dict[str, dict[str, int]] = {b: {} for b in BUILDS}

@@ -3,9 +3,9 @@ and therapy context, and build the report model (a plain dict rendered to JSON, 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from itertools import combinations, permutations
-from collections.abc import Callable
 from typing import Any
 
 from ctresist import constants as C

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 
+from ctresist.atomic import atomic_write
 from ctresist.errors import InputError
 from ctresist.report import _env, generated_at, tsv_cell, write_json
-from ctresist.atomic import atomic_write
 
 DETECTED = ("actionable_resistance", "resistance_low_support", "resistance_other_drugs")
 

@@ -92,20 +92,9 @@ def read_segments(path: str) -> list[Segment]:
         if len(row) < len(header):
             raise InputError(f"{path}:{lineno}: {len(row)} columns, header has {len(header)}")
 
-        def num(col: str | None, kind=float):
-            if col is None:
-                return None
-            raw = row[idx[col]].strip()
-            if raw in ("", "NA", "nan", "NaN", "."):
-                return None
-            try:
-                val = kind(raw)
-            except ValueError:
-                raise InputError(f"{path}:{lineno}: column {col!r}: expected a number, got "
-                                 f"{raw!r}") from None
-            if kind is float and math.isinf(val):
-                raise InputError(f"{path}:{lineno}: column {col!r}: infinite value {raw!r}")
-            return val
+
+        def num(col: str | None, kind: type = float, row: list[str] = row, lineno: int = lineno):
+            return _number(path, lineno, row, idx, col, kind)
 
         start, end = num(c_start, int), num(c_end, int)
         if start is None or end is None:
@@ -128,6 +117,23 @@ def read_segments(path: str) -> list[Segment]:
         segs.append(Segment(row[idx[c_chrom]].strip(), start, end, cn, log2, lineno))
     _check_order(path, segs)
     return segs
+
+
+def _number(path: str, lineno: int, row: list[str], idx: dict[str, int], col: str | None,
+            kind: type = float) -> float | int | None:
+    """One numeric cell; '', NA, nan and '.' are missing (None), anything else non-numeric is an error."""
+    if col is None:
+        return None
+    raw = row[idx[col]].strip()
+    if raw in ("", "NA", "nan", "NaN", "."):
+        return None
+    try:
+        val = kind(raw)
+    except ValueError:
+        raise InputError(f"{path}:{lineno}: column {col!r}: expected a number, got {raw!r}") from None
+    if kind is float and math.isinf(val):
+        raise InputError(f"{path}:{lineno}: column {col!r}: infinite value {raw!r}")
+    return val
 
 
 def _check_order(path: str, segs: list[Segment]) -> None:
