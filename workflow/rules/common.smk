@@ -14,13 +14,14 @@ validate(config, schema="../schemas/config.schema.yaml")
 samples = pd.read_csv(
     config["samples"], sep="\t", dtype=str, comment="#", keep_default_na=False
 ).apply(lambda col: col.str.strip())
-validate(samples, schema="../schemas/samples.schema.yaml")
 try:
-    # what a schema cannot say: unique IDs, real dates, known drugs and drivers. Missing input files
-    # are left to the sample's own job, so that one broken sample does not stop the batch.
+    # the same schema, checked row by row first so that the error names the file line and column;
+    # then what a schema cannot say: unique IDs, real dates, known drugs and drivers. Missing input
+    # files are left to the sample's own job, so that one broken sample does not stop the batch.
     validate_rows(samples, config["samples"], check_files=False)
 except InputError as exc:
     raise WorkflowError(f"sample sheet: {exc}") from None
+validate(samples, schema="../schemas/samples.schema.yaml")
 samples = samples.set_index("sample", drop=False)
 patients = sorted(set(samples["patient"]))
 
