@@ -21,8 +21,9 @@ log = logging.getLogger("ctresist")
 DESCRIPTION = """\
 ctresist: which resistance to targeted therapy has appeared, and what it means for the next drug.
 
-Reads small-variant VCFs (VEP CSQ or SnpEff ANN annotated) and copy-number segments from tissue or
-plasma (ctDNA), matches them against a cited catalogue of resistance mutations and bypass
+Reads small-variant VCFs (VEP CSQ or SnpEff ANN annotated; raw caller VCFs through bcftools csq when
+a reference FASTA + GFF3 is configured, or by exact known alleles) and copy-number segments from
+tissue or plasma (ctDNA), matches them against a cited catalogue of resistance mutations and bypass
 amplifications (ALK, RET, NTRK1/2/3, ROS1, EGFR, MET, KIT, ERBB2, KRAS, NRAS, BRAF, MAP2K1, PIK3CA,
 TP53/RB1) in the sample's driver and therapy context, and writes JSON/TSV/HTML reports.
 
@@ -178,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--therapy", help="current drug(s), e.g. alectinib, Alecensa, 'osimertinib+savolitinib'")
     a.add_argument("--specimen", choices=["plasma", "tissue"], help="specimen type")
     a.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of the inputs")
-    a.add_argument("--patient")
+    a.add_argument("--patient", help="patient ID (groups samples into a timeline)")
     a.add_argument("--date", help="collection date YYYY-MM-DD")
     a.add_argument("--tumor-sample", help="tumour column of a multi-sample VCF")
     a.add_argument("--normal-sample", help="matched normal / white-blood-cell column")
