@@ -202,3 +202,9 @@ def test_unverified_citation_is_flagged():
     assert any("citation is not verified" in w for w in c["cautions"])
     m = run(ctx(), [var("ALK", "G1202R")])
     assert not any("citation" in w for w in m["calls"][0]["cautions"])
+
+
+def test_no_therapy_given_still_reports_resistance_in_headline():
+    """With an empty therapy column a resistance mutation is not hidden behind 'no resistance'."""
+    m = run(ctx(therapy=()), [var("ALK", "G1202R")])
+    assert m["summary"]["headline"].startswith("Resistance alterations detected (ALK G1202R); no current therapy given")

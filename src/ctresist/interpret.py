@@ -398,6 +398,11 @@ def _headline(actionable: list[dict], calls: list[dict], ctx: Context) -> str:
         return f"Resistance to {drugs} detected: {alts}"
     if any(c["status"] == "resistance_low_support" for c in calls):
         return "Possible resistance with low read support: confirm before acting"
+    other = [c for c in calls if c["status"] == "resistance_other_drugs" and c["resists"]
+             and not c.get("subsumed_by")]
+    if other and not ctx.therapy:
+        alts = ", ".join(dict.fromkeys(f"{c['gene']} {c['alteration']}" for c in other))
+        return f"Resistance alterations detected ({alts}); no current therapy given: see which drugs each resists"
     return "No resistance to the current therapy detected among the examined alterations"
 
 
