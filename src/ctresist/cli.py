@@ -281,9 +281,15 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("ctresist: interrupted", file=sys.stderr)
             return 130
+        undefined = 0
         for line in hts.lines():
-            if not line.startswith(HTSLIB_BENIGN):
+            if line.startswith("[W::vcf_parse] Contig '") and "is not defined in the header" in line:
+                undefined += 1  # one per contig: summarised below
+            elif not line.startswith(HTSLIB_BENIGN):
                 log.warning("htslib: %s", line)
+        if undefined:
+            log.warning("the VCF header declares no ##contig lines for %d contig(s): the genome "
+                        "build could not be checked against the sample sheet", undefined)
     return 0
 
 
