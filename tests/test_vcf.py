@@ -161,3 +161,20 @@ def test_unannotated_vcf_known_site_matching(tmp_path, write_vcf):
     assert m["not_interpretable"] == [{"gene": "ALK", "variant": "2:29220750:G>A", "record": 2,
                                        "reason": "not interpretable without a reference or VEP/SnpEff annotation "
                                                  "(no CSQ/ANN in the VCF and not a known catalogue allele)"}]
+
+
+def test_preferred_transcript_override(tmp_path, write_vcf):
+    """The transcript used for the protein change follows config 'preferred_transcripts'."""
+    from ctresist.annotate import do_annotate
+    from ctresist.catalogue import load_catalogue
+    from ctresist.interpret import Context
+
+    info = "CSQ=" + ",".join([csq("ALK", "T", "p.Gly1202Arg", tx="ENST00000389048.8", mane="", canonical=""),
+                              csq("ALK", "T", "p.Gly1100Arg", tx="ENST00000618119.4", mane="", canonical="")])
+    path = write_vcf("t.vcf", vcf_text([rec(*G1202R, info, "0/1:2900,100:3000:0.033")]))
+    ctx = Context(sample="S", driver_text="EML4-ALK", driver="ALK fusion", therapy_text="alectinib",
+                  therapy=["alectinib"], specimen="plasma", build="GRCh38")
+    default = do_annotate(ctx, path, None, load_catalogue())
+    assert [c["alteration"] for c in default["calls"]] == ["G1202R"]
+    other = do_annotate(ctx, path, None, load_catalogue(), transcripts={"ALK": "ENST00000618119"})
+    assert other["calls"] == [] and other["other_variants"][0]["change"] == "G1100R"

@@ -19,26 +19,32 @@ log = logging.getLogger("ctresist")
 def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                 thresholds: dict | None = None, tumor_sample: str | None = None,
                 normal_sample: str | None = None, bam: str | None = None,
-                reference: str | None = None, gff3: str | None = None) -> dict:
+                reference: str | None = None, gff3: str | None = None,
+                transcripts: dict[str, str] | None = None) -> dict:
     """Read, match and interpret one sample; returns the report model.
 
     bam: optional BAM/CRAM of the tumour/plasma sample, used to phase compound mutations that the
     VCF leaves unphased (reference: FASTA for CRAM decoding and ref-allele checks).
     reference + gff3: a VCF without VEP/SnpEff annotation gets its protein changes from
-    ``bcftools csq`` (after ``bcftools norm``); without them only known catalogue alleles match."""
+    ``bcftools csq`` (after ``bcftools norm``); without them only known catalogue alleles match.
+    transcripts: {gene: ENST} replacing the shipped preferred transcript (MANE Select / MSK) when
+    choosing among VEP/SnpEff/BCSQ transcript annotations."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="ctresist-") as work:
         return _annotate(ctx, vcf, cnv, catalogue, thresholds, tumor_sample, normal_sample, bam,
-                         reference, gff3, work)
+                         reference, gff3, work, transcripts or {})
 
 
 def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
               thresholds: dict | None, tumor_sample: str | None, normal_sample: str | None,
-              bam: str | None, reference: str | None, gff3: str | None, work: str) -> dict:
+              bam: str | None, reference: str | None, gff3: str | None, work: str,
+              transcripts: dict[str, str]) -> dict:
     genes = [g for g in genes_for_build(ctx.build) if g.name in catalogue.genes]
     th = Thresholds.for_specimen(ctx.specimen, thresholds)
     preferred = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes}
+    for gene, tx in transcripts.items():
+        preferred[gene] = {tx.split(".")[0]}
     infos: list[VcfInfo] = []
     variants = []
     source = vcf

@@ -74,7 +74,8 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
                         normal_sample=row.get("normal_sample") or None,
                         bam=row.get("bam") or None,
                         reference=(config.get("reference_fasta") or {}).get(row["genome_build"]),
-                        gff3=(config.get("gff3") or {}).get(row["genome_build"]))
+                        gff3=(config.get("gff3") or {}).get(row["genome_build"]),
+                        transcripts=config.get("preferred_transcripts") or {})
     model["sample"]["extra"] = {}
     write_json(model, args.output)
     s = model["summary"]
