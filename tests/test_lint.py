@@ -12,3 +12,13 @@ def test_ruff_clean():
         pytest.skip("ruff not installed (pip install -e '.[test]' installs it)")
     proc = subprocess.run([ruff, "check", "src", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_snakefmt_clean():
+    """Snakefile and rules follow snakefmt, as the Snakemake workflow catalog expects."""
+    snakefmt = shutil.which("snakefmt")
+    if snakefmt is None:
+        pytest.skip("snakefmt not installed (pip install -e '.[test]' installs it)")
+    files = ["Snakefile", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "workflow" / "rules").glob("*.smk"))]
+    proc = subprocess.run([snakefmt, "--check", *files], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

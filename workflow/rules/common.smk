@@ -8,7 +8,6 @@ from snakemake.utils import validate
 from ctresist.errors import InputError
 from ctresist.sheet import validate_rows
 
-
 validate(config, schema="../schemas/config.schema.yaml")
 
 samples = pd.read_csv(
@@ -43,7 +42,9 @@ def sample_inputs(wildcards):
 
 def catalogue_files():
     folder = "annotations/catalogue"
-    return sorted(os.path.join(folder, f) for f in os.listdir(folder)) + ["annotations/drugs.tsv"]
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder)) + [
+        "annotations/drugs.tsv"
+    ]
 
 
 def patient_reports(wildcards):
@@ -83,10 +84,24 @@ def write_failure_summary():
     """On a failed run (e.g. with --keep-going) still list every sample and why it failed."""
     import subprocess
 
-    reports = [f"results/{s}/report.json" for s in samples.index if os.path.exists(f"results/{s}/report.json")]
+    reports = [
+        f"results/{s}/report.json"
+        for s in samples.index
+        if os.path.exists(f"results/{s}/report.json")
+    ]
     subprocess.run(
-        ["ctresist", "-q", "summary", *reports, "--failed", *failed_samples(),
-         "--tsv", "results/_batch/summary.tsv", "--html", "results/_batch/summary.html"],
+        [
+            "ctresist",
+            "-q",
+            "summary",
+            *reports,
+            "--failed",
+            *failed_samples(),
+            "--tsv",
+            "results/_batch/summary.tsv",
+            "--html",
+            "results/_batch/summary.html",
+        ],
         check=False,
     )
 
