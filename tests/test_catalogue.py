@@ -106,3 +106,10 @@ def test_malformed_entry_fails_loudly(tmp_path, col, value, match):
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(InputError, match=r"resistance\.tsv:2: " + match):
         load_catalogue(str(dst / "catalogue"))
+
+
+def test_ret_solvent_front_resists_both_selective_inhibitors(cat):
+    """RET G810R/S/C resist selpercatinib and pralsetinib (Solomon 2020, PMID:31988000)."""
+    for alt in ("G810R", "G810S", "G810C"):
+        e = entry(cat, f"RET_{alt}__RET_fusion")
+        assert {"selpercatinib", "pralsetinib"} <= set(e.resists) and "PMID:31988000" in e.citations
