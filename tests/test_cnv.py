@@ -78,3 +78,10 @@ def test_unknown_contig(tmp_path):
     p = cns(tmp_path, [("chrZZ", 1, 100, "-", 0.1, 1)])
     with pytest.raises(InputError, match=r"s\.cns:2: unknown contig 'chrZZ' for GRCh38"):
         gene_copy_numbers(p, read_segments(p), GENES38, "GRCh38", None)
+
+
+def test_purple_copy_number_is_not_corrected_twice(tmp_path):
+    """PURPLE copyNumber is already purity-adjusted: a tumour fraction is not applied again."""
+    p = write(tmp_path, "p.tsv", "chromosome\tstart\tend\tcopyNumber\n7\t116300000\t116500000\t6.0\n")
+    met = gene_copy_numbers(p, read_segments(p), GENES37, "GRCh37", 0.3)["MET"]
+    assert (met.copy_number, met.adjusted_cn) == (6.0, 6.0)

@@ -35,6 +35,12 @@ class Segment:
     cn: float | None
     log2: float | None
     line: int
+    tumour_cn: bool = False  # cn is already the tumour's own copy number (purity-adjusted)
+
+
+#: copy-number columns that already hold the tumour's purity-adjusted copy number (PURPLE
+#: copyNumber, ichorCNA Corrected_Copy_Number): a tumour fraction must not be applied again
+TUMOUR_CN_COLS = ("copyNumber", "Corrected_Copy_Number")
 
 
 @dataclass
@@ -114,7 +120,8 @@ def read_segments(path: str) -> list[Segment]:
             cn = 2.0 * 2.0 ** log2 if log2 is not None else None
         if cn is not None and cn < 0:
             raise InputError(f"{path}:{lineno}: negative copy number {cn:g}")
-        segs.append(Segment(row[idx[c_chrom]].strip(), start, end, cn, log2, lineno))
+        segs.append(Segment(row[idx[c_chrom]].strip(), start, end, cn, log2, lineno,
+                            tumour_cn=c_cn in TUMOUR_CN_COLS))
     _check_order(path, segs)
     return segs
 
@@ -174,7 +181,9 @@ def gene_copy_numbers(path: str, segs: list[Segment], genes: list[Gene], build: 
         l2 = [s.log2 for s in over if s.log2 is not None]
         gcn = GeneCopyNumber(g.name, g.chrom, round(cn, 3),
                              round(sum(l2) / len(l2), 4) if l2 else None, segments=len(over))
-        if tumor_fraction:
+        if over[0].tumour_cn:  # PURPLE/ichorCNA: already the tumour's copy number
+            gcn.adjusted_cn = gcn.copy_number
+        elif tumor_fraction:
             gcn.adjusted_cn = round(max(0.0, ploidy + (cn - ploidy) / tumor_fraction), 3)
         # contiguous run of segments around the gene whose CN is at least the gene's lowest segment CN
         level = min(s.cn for s in over)
