@@ -2,26 +2,21 @@
 import os
 import re
 
-import pandas as pd
 from snakemake.utils import validate
 
 from ctresist.errors import InputError
-from ctresist.sheet import validate_rows
+from ctresist.sheet import read_sheet
 
 validate(config, schema="../schemas/config.schema.yaml")
 
-samples = pd.read_csv(
-    config["samples"], sep="\t", dtype=str, comment="#", keep_default_na=False
-).apply(lambda col: col.str.strip())
 try:
-    # the same schema, checked row by row first so that the error names the file line and column;
+    # the package's one sheet reader: the schema row by row (errors name file line and column),
     # then what a schema cannot say: unique IDs, real dates, known drugs and drivers. Missing input
     # files are left to the sample's own job, so that one broken sample does not stop the batch.
-    validate_rows(samples, config["samples"], check_files=False)
+    samples = read_sheet(config["samples"], check_files=False)
 except InputError as exc:
     raise WorkflowError(f"sample sheet: {exc}") from None
 validate(samples, schema="../schemas/samples.schema.yaml")
-samples = samples.set_index("sample", drop=False)
 patients = sorted(set(samples["patient"]))
 
 
