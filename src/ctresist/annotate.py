@@ -60,17 +60,16 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         if first:
             check_build(vcf, infos[0].contigs, ctx.build)
             first = False
-        if v.annotation is None and not (infos[0].csq_fields or infos[0].ann_fields or infos[0].bcsq):
-            known = lookup(ctx.build, v.chrom, v.pos, v.ref, v.alt)
-            if known:  # an exact catalogue allele: interpretable without annotation
-                v.gene, v.hgvsp, v.hgvsc = known
-                v.annotation = "known_site"
-            else:
-                v.gene = next((g.name for g in genes if g.overlaps(v.chrom, v.pos, v.pos)), None)
-                v.problem = ("not interpretable without a reference or VEP/SnpEff annotation "
-                             "(no CSQ/ANN in the VCF and not a known catalogue allele)")
-        elif v.gene is None:
+        unannotated = not (infos[0].csq_fields or infos[0].ann_fields or infos[0].bcsq)
+        known = lookup(ctx.build, v.chrom, v.pos, v.ref, v.alt) if unannotated else None
+        if known:  # an exact catalogue allele: interpretable without annotation
+            v.gene, v.hgvsp, v.hgvsc = known
+            v.annotation = "known_site"
+        elif v.gene is None:  # gene from position, so the variant is listed, never dropped
             v.gene = next((g.name for g in genes if g.overlaps(v.chrom, v.pos, v.pos)), None)
+        if unannotated and not known:
+            v.problem = ("not interpretable without a reference or VEP/SnpEff annotation "
+                         "(no CSQ/ANN in the VCF and not a known catalogue allele)")
         variants.append(v)
         if len(variants) % 10000 == 0:
             log.info("%s: %d alleles in catalogue genes read", ctx.sample, len(variants))
