@@ -125,7 +125,7 @@ def _has_annotation(vcf: str, tumor: str | None, normal: str | None) -> bool:
 
 
 def context_from_row(row: dict[str, str], catalogue: Catalogue, where: str) -> Context:
-    from ctresist.interpret import parse_driver
+    from ctresist.drivers import parse_driver
 
     tf = row.get("tumor_fraction") or None
     try:

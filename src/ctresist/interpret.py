@@ -2,7 +2,6 @@
 and therapy context, and build the report model (a plain dict rendered to JSON, TSV and HTML)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from itertools import combinations, permutations
@@ -11,7 +10,7 @@ from typing import Any
 from ctresist import constants as C
 from ctresist import protein
 from ctresist.catalogue import Catalogue, Entry, is_activating
-from ctresist.errors import InputError
+from ctresist.drivers import parse_driver  # noqa: F401  (re-exported)
 from ctresist.io.cnv import GeneCopyNumber
 from ctresist.io.vcf import Variant
 
@@ -43,21 +42,6 @@ class Context:
     tumor_fraction: float | None = None
     has_normal: bool = False
     extra: dict[str, str] = field(default_factory=dict)
-
-
-def parse_driver(text: str, where: str) -> str:
-    """Driver context from what a user writes: ``EML4-ALK``, ``EML4::ALK``, ``ALK fusion``,
-    ``KIF5B-RET``, ``TPM3-NTRK1``, ``CD74-ROS1``, ``EGFR L858R``, ``EGFR exon 19 deletion``."""
-    t = text.strip()
-    up = t.upper()
-    if re.match(r"^EGFR\b", up):
-        return "EGFR mutation"
-    parts = re.split(r"::|-|\s+|/", up)
-    for k in C.FUSION_KINASES:
-        if k in parts and (len(parts) > 1 or k == up):
-            return f"{k} fusion"
-    raise InputError(f"{where}: column 'driver': cannot read driver {text!r}; write a fusion "
-                     "(EML4-ALK, KIF5B-RET, TPM3-NTRK1, CD74-ROS1, 'ALK fusion') or 'EGFR <mutation>'")
 
 
 @dataclass

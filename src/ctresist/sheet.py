@@ -61,7 +61,7 @@ def validate_rows(df: pd.DataFrame, path: str, check_files: bool = True,
         raise InputError(f"{path}:1: missing column(s) {', '.join(missing)}")
     validator = jsonschema.Draft202012Validator(schema)
     from ctresist.catalogue import load_drugs
-    from ctresist.interpret import parse_driver
+    from ctresist.drivers import parse_driver
 
     drugs = drugs or load_drugs()
     seen: dict[str, int] = {}
