@@ -208,3 +208,59 @@ def test_no_therapy_given_still_reports_resistance_in_headline():
     """With an empty therapy column a resistance mutation is not hidden behind 'no resistance'."""
     m = run(ctx(therapy=()), [var("ALK", "G1202R")])
     assert m["summary"]["headline"].startswith("Resistance alterations detected (ALK G1202R); no current therapy given")
+
+
+def test_ch_gene_in_plasma_without_normal_is_possible_chip_not_actionable():
+    """A TP53 truncation (CH gene) plus RB1 loss in plasma without a matched normal: the TP53 call
+    carries a 'possible CHIP' caution and low support, and the transformation hint says the TP53
+    variant may be clonal haematopoiesis. With a matched normal the caution is gone."""
+    c = ctx("EGFR mutation", ("osimertinib",), "plasma")
+    m = run(c, [var("TP53", "R196*"), var("RB1", "R320*", pos=2)])
+    tp53 = next(x for x in m["calls"] if x["gene"] == "TP53")
+    assert tp53["cautions"][0].startswith("possible CHIP: TP53 is often mutated in clonal haematopoiesis")
+    assert tp53["support"] == "possible CHIP (TP53 in plasma without a matched normal)"
+    assert m["summary"]["actionable"] is False
+    assert m["summary"]["transformation_hint"].endswith(
+        "(the TP53 variant may be clonal haematopoiesis: no matched normal)")
+    m = run(replace(c, has_normal=True), [var("TP53", "R196*"), var("RB1", "R320*", pos=2)])
+    tp53 = next(x for x in m["calls"] if x["gene"] == "TP53")
+    assert tp53["cautions"] == [] and tp53["support"] == "ok"
+
+
+def test_kras_g12c_in_plasma_is_resistance_not_chip():
+    """KRAS is not a clonal-haematopoiesis gene here: KRAS G12C in plasma without a normal on
+    osimertinib is an actionable resistance call with no CHIP caution."""
+    m = run(ctx("EGFR mutation", ("osimertinib",), "plasma"), [var("KRAS", "G12C")])
+    [k] = [x for x in m["calls"] if x["gene"] == "KRAS"]
+    assert k["status"] == "actionable_resistance" and k["cautions"] == []
+
+
+def test_unverified_build_never_gives_a_plain_negative_headline():
+    """Nothing found and the build not verified: the headline says the build could not be
+    verified, and the limitations list it first."""
+    bc = {"status": "not_verified", "reason": "no ##contig lengths, no assembly name in the header "
+          "and no record at a catalogue site", "evidence": []}
+    m = interpret(ctx(), [], {}, CAT, Thresholds.for_specimen("plasma"), cnv_given=False, build_check=bc)
+    assert m["summary"]["headline"] == (
+        "No catalogue resistance found, but the genome build could not be verified: no ##contig "
+        "lengths, no assembly name in the header and no record at a catalogue site")
+    assert m["summary"]["limitations"][0].startswith("genome build not verified: no ##contig lengths")
+    assert m["summary"]["limitations"][1].startswith("no copy-number file")
+
+
+def test_outputs_honour_the_umask(tmp_path):
+    """Reports are written via a temporary file and renamed; the file gets 0666 minus the umask
+    (0644 with umask 022, 0640 with 027), not mkstemp's private 0600."""
+    import os
+    import stat
+
+    from ctresist.atomic import atomic_write
+
+    for mask, mode in ((0o022, 0o644), (0o027, 0o640), (0o077, 0o600)):
+        old = os.umask(mask)
+        try:
+            with atomic_write(tmp_path / f"r{mask:o}.json") as fh:
+                fh.write("{}\n")
+        finally:
+            os.umask(old)
+        assert stat.S_IMODE((tmp_path / f"r{mask:o}.json").stat().st_mode) == mode

@@ -80,16 +80,33 @@ def _exclusion(v: Variant, ctx: Context, th: Thresholds) -> str | None:
 
 
 def _low_support(v: Variant, th: Thresholds) -> list[str]:
+    """Why a variant's support is too weak to act on; unknown read counts are never "enough"."""
     why = []
     if v.filters not in ("PASS", "."):
         why.append(f"caller FILTER={v.filters}")
-    if v.depth is None or v.depth < th.min_depth:
-        why.append(f"depth {v.depth if v.depth is not None else 'unknown'} < {th.min_depth:g}")
-    if v.alt_reads is None or v.alt_reads < th.min_alt_reads:
-        why.append(f"alt reads {v.alt_reads if v.alt_reads is not None else 'unknown'} < {th.min_alt_reads:g}")
+    if v.depth is None and v.alt_reads is None:
+        why.append("read counts unknown (no depth or alt reads in the VCF)")
+    else:
+        if v.depth is None or v.depth < th.min_depth:
+            why.append(f"depth {v.depth if v.depth is not None else 'unknown'} < {th.min_depth:g}")
+        if v.alt_reads is None or v.alt_reads < th.min_alt_reads:
+            why.append(f"alt reads {v.alt_reads if v.alt_reads is not None else 'unknown'} < {th.min_alt_reads:g}")
     if v.vaf is None or v.vaf < th.min_vaf:
         why.append(f"VAF {v.vaf if v.vaf is not None else 'unknown'} < {th.min_vaf:g}")
     return why
+
+
+def _possible_chip(v: Variant, ctx: Context) -> bool:
+    """A plasma variant in a clonal-haematopoiesis gene with no matched white-blood-cell normal.
+
+    CH genes: constants.CH_GENES (DNMT3A, TET2, ASXL1 carry most CH mutations in blood: Jaiswal et
+    al., N Engl J Med 2014;371(26):2488-98, "Age-related clonal hematopoiesis associated with
+    adverse outcomes"; Genovese et al., N Engl J Med 2014;371(26):2477-87,
+    doi:10.1056/NEJMoa1409405; CH variants are a main source of plasma cfDNA variants: Razavi et
+    al. 2019, "High-intensity sequencing reveals the sources of plasma circulating cell-free DNA
+    variants"). Such a call is never actionable alone: it is low support with a CHIP caution.
+    Catalogue resistance genes outside this list (KRAS G12C, EGFR C797S ...) are not CH calls."""
+    return ctx.specimen == "plasma" and v.gene in C.CH_GENES and not ctx.has_normal
 
 
 def phase_of(a: Variant, b: Variant) -> str:
@@ -140,8 +157,13 @@ def _variant_fields(v: Variant) -> dict:
 
 def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNumber],
               catalogue: Catalogue, th: Thresholds, cnv_given: bool,
-              read_phaser: Callable[[Variant, Variant], Any] | None = None) -> dict:
+              read_phaser: Callable[[Variant, Variant], Any] | None = None,
+              build_check: dict | None = None) -> dict:
     """The report model for one sample (see ``report.py`` for how it is rendered).
+
+    build_check: ``{"status": "verified"|"not_verified", "reason": ..., "evidence": [...]}`` from
+    :func:`ctresist.genes.verify_build`; when the build is not verified a negative result says so
+    in the headline and in ``summary.limitations`` (None: the caller vouches for the build).
 
     read_phaser: when the VCF does not phase two catalogue mutations, a function giving
     :class:`ctresist.phasing.PhaseEvidence` from reads (a BAM/CRAM of the sample), or None.
@@ -169,7 +191,7 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
         matched_any: set[str] = set()
         for v, ch in obs:
             excl = _exclusion(v, ctx, th)
-            low = _low_support(v, th)
+            low = _low_support(v, th) + _chip_reason(v, ctx)
             cautions = _cautions(v, ctx)
             hits = [e for e in entries if e.kind in ("protein", "residue")
                     and protein.matches(ch, e.components[0])]
@@ -207,8 +229,9 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
                                              "(no PMID/DOI seen in a source): review before acting"]
     calls.sort(key=lambda c: (STATUS_ORDER.index(c["status"]), "+" not in c["alteration"],
                               c["gene"], c["alteration"], c["entry_id"]))
+    limitations = limitations_of(build_check, cnv_given, not_interpretable)
     return {"calls": calls, "not_interpretable": not_interpretable, "other_variants": other,
-            "summary": _summary(calls, ctx)}
+            "summary": _summary(calls, ctx, limitations, build_check)}
 
 
 def _collapse(calls: list[dict], ctx: Context) -> list[dict]:
@@ -235,10 +258,14 @@ def _collapse(calls: list[dict], ctx: Context) -> list[dict]:
 
 def _cautions(v: Variant, ctx: Context) -> list[str]:
     out = []
-    if ctx.specimen == "plasma" and v.gene in C.CH_GENES and not ctx.has_normal:
-        out.append(f"{v.gene} is often mutated in clonal haematopoiesis; without a matched "
-                   "white-blood-cell normal this plasma variant may not be tumour-derived")
+    if _possible_chip(v, ctx):
+        out.append(f"possible CHIP: {v.gene} is often mutated in clonal haematopoiesis; without a "
+                   "matched white-blood-cell normal this plasma variant may not be tumour-derived")
     return out
+
+
+def _chip_reason(v: Variant, ctx: Context) -> list[str]:
+    return [f"possible CHIP ({v.gene} in plasma without a matched normal)"] if _possible_chip(v, ctx) else []
 
 
 def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entries: list[Entry],
@@ -269,11 +296,11 @@ def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entr
                 continue
             vs = [v for v, _ in combo]
             excl = next((x for x in (_exclusion(v, ctx, th) for v in vs) if x), None)
-            low = [w for v in vs for w in _low_support(v, th)]
+            low = [w for v in vs for w in _low_support(v, th) + _chip_reason(v, ctx)]
             if phase == "undetermined" and e.phase in ("cis", "trans"):
                 # the entry's meaning depends on the phase: never actionable until it is known
                 low.append(f"phase undetermined, entry requires {e.phase}")
-            cautions = list(evidence)
+            cautions = list(evidence) + [w for v in vs for w in _cautions(v, ctx)]
             if phase == "undetermined" and e.phase in ("cis", "trans"):
                 cautions.append(f"phase undetermined: this entry assumes {e.phase}; the "
                                 "reads do not tell (give a BAM or phased calls)")
@@ -336,48 +363,81 @@ def _cn_call(status: str, gene: str, alteration: str, g: GeneCopyNumber, cn: flo
             "cautions": cautions, **_entry_fields(e, ctx)}
 
 
+def _confirmed(c: dict) -> bool:
+    """A resistance finding solid enough to rule drugs out: matched in context, enough read
+    support (known read counts), not excluded and not read through a compound call."""
+    return (c["status"] in ("actionable_resistance", "resistance_other_drugs") and c["support"] == "ok"
+            and not c.get("subsumed_by"))
+
+
+def _finding(c: dict) -> tuple[str, str, str]:
+    """What a call is about, whatever catalogue entry matched it: gene, alteration, variant."""
+    return (c["gene"], c["alteration"], c["variant"])
+
+
 def _mark_subsumed(calls: list[dict]) -> None:
-    """A single-mutation call whose variant is part of a matched compound call (same context) is
-    read through the compound: it stays listed but no longer drives the summary."""
-    for comp in (c for c in calls if "+" in c["alteration"] and c["status"] != "excluded"):
+    """A single-mutation call whose variant is part of a confirmed compound call (same context) is
+    read through the compound: it stays listed but no longer drives the summary. A compound whose
+    phase or support is in doubt subsumes nothing: the single mutations stand on their own."""
+    for comp in (c for c in calls if "+" in c["alteration"] and _confirmed(c)):
         parts = set(comp["variant"].split(";"))
         for c in calls:
             if "+" not in c["alteration"] and c["variant"] in parts and c["driver_context"] == comp["driver_context"]:
                 c["subsumed_by"] = comp["entry_id"]
 
 
-def _summary(calls: list[dict], ctx: Context) -> dict:
+def _label(c: dict) -> str:
+    return f"{c['gene']} {c['alteration']}"
+
+
+def _summary(calls: list[dict], ctx: Context, limitations: list[str] | None = None,
+             build_check: dict | None = None) -> dict:
     _mark_subsumed(calls)
-    actionable = [c for c in calls if c["status"] == "actionable_resistance"]
-    confirmed = [c for c in calls if c["status"] in ("actionable_resistance", "resistance_other_drugs")
-                 and not c.get("subsumed_by")]
+    actionable = [c for c in calls if c["status"] == "actionable_resistance" and not c.get("subsumed_by")]
+    confirmed = [c for c in calls if _confirmed(c)]
+    doubtful = [c for c in calls if c["status"] in ("actionable_resistance", "resistance_other_drugs",
+                                                    "resistance_low_support")
+                and not c.get("subsumed_by") and not _confirmed(c)]
     resisted = sorted({d for c in confirmed for d in c["resists"]})
     options: list[str] = []
-    # an option survives unless another confirmed alteration resists one of its drugs
-    for c in [c for c in actionable if not c.get("subsumed_by")] or confirmed:
+    in_doubt: dict[str, list[str]] = {}
+    # an option survives only if no confirmed finding other than the one offering it (compared by
+    # gene, alteration and variant, never by the alteration's name alone) resists one of its drugs
+    for c in [c for c in actionable if _confirmed(c)] or confirmed:
         for o in c["options"]:
-            blocked = any(d in c2["resists"] for c2 in confirmed if c2 is not c
-                          and c2["alteration"] != c["alteration"] for d in o.split("+"))
-            if o not in options and not blocked:
-                options.append(o)
+            drugs = o.split("+")
+            if o in options or any(d in c2["resists"] for c2 in confirmed
+                                   if _finding(c2) != _finding(c) for d in drugs):
+                continue
+            options.append(o)
+            against = [_label(c2) for c2 in doubtful if _finding(c2) != _finding(c)
+                       and any(d in c2["resists"] for d in drugs)]
+            if against:
+                in_doubt[o] = list(dict.fromkeys(against))
     lost = {c["gene"] for c in calls if c["catalogue_alteration"] == "loss" and c["status"] != "excluded"}
-    hint = ("TP53 and RB1 both inactivated: small-cell transformation is possible; consider a "
-            "re-biopsy for histology" if {"TP53", "RB1"} <= lost else "")
+    hint = ""
+    if {"TP53", "RB1"} <= lost:
+        hint = ("TP53 and RB1 both inactivated: small-cell transformation is possible; consider a "
+                "re-biopsy for histology")
+        if all("possible CHIP" in w for c in calls if c["gene"] == "TP53" for w in c["cautions"][:1]):
+            hint += " (the TP53 variant may be clonal haematopoiesis: no matched normal)"
     return {
         "transformation_hint": hint,
         "actionable": bool(actionable),
         "n_actionable": len(actionable),
-        "headline": _headline(actionable, calls, ctx),
+        "headline": _headline(actionable, calls, ctx, build_check),
         "current_therapy_resisted": sorted({d for c in actionable for d in c["resists_current"]}),
         "drugs_resisted": resisted,
         "remaining_options": options,
+        "options_in_doubt": in_doubt,
+        "limitations": list(limitations or []),
     }
 
 
-def _headline(actionable: list[dict], calls: list[dict], ctx: Context) -> str:
+def _headline(actionable: list[dict], calls: list[dict], ctx: Context,
+              build_check: dict | None = None) -> str:
     if actionable:
-        alts = ", ".join(dict.fromkeys(f"{c['gene']} {c['alteration']}" for c in actionable
-                                       if not c.get("subsumed_by")))
+        alts = ", ".join(dict.fromkeys(_label(c) for c in actionable))
         drugs = ", ".join(sorted({d for c in actionable for d in c["resists_current"]}))
         return f"Resistance to {drugs} detected: {alts}"
     if any(c["status"] == "resistance_low_support" for c in calls):
@@ -385,9 +445,26 @@ def _headline(actionable: list[dict], calls: list[dict], ctx: Context) -> str:
     other = [c for c in calls if c["status"] == "resistance_other_drugs" and c["resists"]
              and not c.get("subsumed_by")]
     if other and not ctx.therapy:
-        alts = ", ".join(dict.fromkeys(f"{c['gene']} {c['alteration']}" for c in other))
+        alts = ", ".join(dict.fromkeys(_label(c) for c in other))
         return f"Resistance alterations detected ({alts}); no current therapy given: see which drugs each resists"
+    if build_check and build_check.get("status") != "verified":
+        return ("No catalogue resistance found, but the genome build could not be verified: "
+                f"{build_check.get('reason', 'no evidence of the build in the VCF')}")
     return "No resistance to the current therapy detected among the examined alterations"
+
+
+def limitations_of(build_check: dict | None, cnv_given: bool, not_interpretable: list[dict]) -> list[str]:
+    """What this sample's report could not examine, each said in one line (shown at the top)."""
+    out = []
+    if build_check and build_check.get("status") != "verified":
+        out.append(f"genome build not verified: {build_check.get('reason', '')}".rstrip(": "))
+    if not cnv_given:
+        out.append("no copy-number file: amplifications and deletions (MET, ERBB2, RB1 ...) were "
+                   "not examined")
+    if not_interpretable:
+        out.append(f"{len(not_interpretable)} variant(s) in catalogue genes could not be interpreted "
+                   "(see 'not interpretable')")
+    return out
 
 
 def context_dict(ctx: Context) -> dict:
