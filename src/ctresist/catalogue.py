@@ -21,14 +21,36 @@ from ctresist.errors import InputError
 from ctresist.genes import annotations_dir
 
 COLUMNS = ["id", "gene", "alteration", "phase", "mechanism", "driver", "resists", "options",
-           "option_evidence", "evidence", "citations", "note"]
+           "option_levels", "level", "evidence", "citations", "clinical", "curation"]
 SPECIAL = {"amplification", "activating_mutation", "loss"}
+#: Evidence behind one remaining option, strongest first (annotations/README.md defines each).
+OPTION_LEVELS = ("approved", "guideline", "clinical_trial", "case_series", "case_report",
+                 "preclinical", "expert_opinion")
+#: AMP/ASCO/CAP evidence level of the resistance call (Li et al. 2017, J Mol Diagn 19:4-23):
+#: A and B are tier I (strong), C and D tier II (potential) significance.
+CALL_LEVELS = ("A", "B", "C", "D")
+DRUG_STATUS = ("approved", "investigational")
+#: Off-target mechanisms: independent of the driver kinase, so they resist every drug of the driver.
+OFF_TARGET = ("bypass_amplification", "bypass_activation", "downstream_reactivation")
+#: Words that belong in the curation field, never in the clinical text a report shows.
+CURATION_MARKERS = re.compile(
+    r"\b(?:lines?|rows?) \d|\bCGI\b|CIViC|\bMOA|moalmanac|VERIFY|UNVERIFIED|placeholder|\bbrief\b|"
+    r"excerpt|retriev|markup|html|\.md\b|\.tsv\b|\bseed\b|\bpage\b|abstract|not read|https?://|"
+    r"curat|TODO", re.IGNORECASE)
+#: A path of some machine (the project's files are referred to relative to the repository).
+MACHINE_PATH = re.compile(r"(?:^|[\s(\'\"=])(?:/work/|/home/|/tmp/|/Users/|/root/|~/|[A-Za-z]:\\)")
 
 
 @dataclass(frozen=True)
 class Entry:
     """One catalogue assertion: an alteration of ``gene`` in a ``driver`` context, the drugs it
-    resists and the options that remain."""
+    resists and the options that remain, each option with the evidence behind it.
+
+    ``clinical`` is the statement a report shows; ``curation`` records how the row was sourced and
+    stays in the catalogue. ``option_weights`` maps each option to ``{"level": <OPTION_LEVELS>,
+    "status": "approved" | "investigational", "investigational": [drugs]}``; a combination is
+    investigational when any of its drugs is.
+    """
 
     id: str
     gene: str
@@ -38,12 +60,28 @@ class Entry:
     driver: str
     resists: tuple[str, ...]
     options: tuple[str, ...]
-    option_evidence: str
+    option_levels: tuple[str, ...]
+    level: str
     evidence: str
     citations: tuple[str, ...]
-    note: str
+    clinical: str
+    curation: str
     source: str = "curated"
     line: int = 0
+    option_weights: dict[str, dict] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def note(self) -> str:
+        """What reports show: the clinical statement only (never the curation remarks)."""
+        return self.clinical
+
+    @property
+    def option_evidence(self) -> str:
+        """One line per option for plain-text renderers: ``lorlatinib: approved; neladalkib:
+        preclinical (investigational)``."""
+        return "; ".join(f"{o}: {w['level'].replace('_', ' ')}"
+                         + (" (investigational)" if w["status"] == "investigational" else "")
+                         for o, w in self.option_weights.items())
 
     @property
     def kind(self) -> str:
@@ -105,6 +143,13 @@ class DrugVocabulary:
     def drug_class(self, name: str) -> str:
         return self.drugs.get(name, {}).get("class", "")
 
+    def status(self, name: str) -> str:
+        """``approved`` (FDA or EMA approved for some indication) or ``investigational``."""
+        return self.drugs.get(name, {}).get("status", "")
+
+    def targets(self, name: str) -> set[str]:
+        return {t.strip() for t in self.drugs.get(name, {}).get("targets", "").split(";") if t.strip()}
+
 
 def _key(s: str) -> str:
     return re.sub(r"[\s_\-]", "", s.strip().lower())
@@ -123,6 +168,8 @@ class Catalogue:
     activating: dict[str, list[str]]
     files: list[str]
     sources: dict[str, int] = field(default_factory=dict)
+    #: the targeted drugs of each driver context (catalogue.yaml ``drivers``)
+    driver_drugs: dict[str, list[str]] = field(default_factory=dict)
 
     def for_gene(self, gene: str) -> list[Entry]:
         return [e for e in self.entries if e.gene == gene]
@@ -149,7 +196,12 @@ def _split(s: str) -> tuple[str, ...]:
 
 def load_drugs(path: Path | None = None) -> DrugVocabulary:
     p = path or annotations_dir() / "drugs.tsv"
-    return DrugVocabulary({row["drug"]: row for _, row in _read_tsv(p)})
+    rows = _read_tsv(p)
+    for lineno, row in rows:
+        if row.get("status") not in DRUG_STATUS:
+            raise InputError(f"{p}:{lineno}: column 'status': expected {' or '.join(DRUG_STATUS)}, "
+                             f"got {row.get('status')!r}")
+    return DrugVocabulary({row["drug"]: row for _, row in rows})
 
 
 @lru_cache(maxsize=4)
@@ -181,6 +233,17 @@ def validate_entry(row: dict[str, str], where: str, schema: dict, meta: dict,
     if ("+" in alt) != bool(row.get("phase")):
         raise InputError(f"{where}: column 'phase': required for compound alterations and only "
                          "for them (cis, trans or any)")
+    if row["driver"] != "any" and row["driver"] not in meta["drivers"]:
+        raise InputError(f"{where}: column 'driver': unknown driver context {row['driver']!r}; "
+                         f"allowed: {', '.join(meta['drivers'])}, any")
+    options, levels = _split(row.get("options", "")), _split(row.get("option_levels", ""))
+    if len(options) != len(levels):
+        raise InputError(f"{where}: column 'option_levels': {len(levels)} level(s) for "
+                         f"{len(options)} option(s); give one of {', '.join(OPTION_LEVELS)} per option")
+    for lv in levels:
+        if lv not in OPTION_LEVELS:
+            raise InputError(f"{where}: column 'option_levels': unknown level {lv!r}; allowed: "
+                             f"{', '.join(OPTION_LEVELS)}")
     for col in ("resists", "options"):
         for item in _split(row.get(col, "")):
             for d in item.split("+"):
@@ -192,48 +255,142 @@ def validate_entry(row: dict[str, str], where: str, schema: dict, meta: dict,
 
 @lru_cache(maxsize=4)
 def load_catalogue(folder: str | None = None) -> Catalogue:
-    """Load and validate every catalogue file listed in ``catalogue.yaml``."""
+    """Load and validate every catalogue file listed in ``catalogue.yaml``, then check the
+    catalogue-wide rules (:func:`validate_rules`): a catalogue that breaks one does not load.
+
+    ``sha256`` covers catalogue.yaml, every catalogue file and every knowledge file it names
+    (drugs, gene models, known alleles, chromosome sizes): each can change a call.
+    """
     base = Path(folder) if folder else annotations_dir() / "catalogue"
     meta_path = base / "catalogue.yaml"
     with open(meta_path, encoding="utf-8") as fh:
         meta = yaml.safe_load(fh)
     with open(base / "entry.schema.json", encoding="utf-8") as fh:
         schema = json.load(fh)
+    drivers = meta["drivers"]
+    meta = {**meta, "drivers": list(drivers)}
     drugs = load_drugs(base.parent / "drugs.tsv")
     digest = hashlib.sha256()
+    files: list[str] = []
+
+    def stamp(rel: str, path: Path) -> None:
+        files.append(rel)
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+
+    stamp(meta_path.name, meta_path)
+    stamp("entry.schema.json", base / "entry.schema.json")
+    for rel in meta.get("knowledge", []):
+        stamp(rel, base / rel)
     entries: list[Entry] = []
     seen: dict[str, str] = {}
     sources: dict[str, int] = {}
-    files = [meta_path.name]
-    digest.update(meta_path.read_bytes())
     for spec in meta["files"]:
         path = base / spec["path"]
-        files.append(spec["path"])
-        digest.update(path.read_bytes())
+        stamp(spec["path"], path)
         for lineno, row in _read_tsv(path):
             where = f"{path}:{lineno}"
             validate_entry(row, where, schema, meta, drugs)
             if row["id"] in seen:
                 raise InputError(f"{where}: column 'id': duplicate id {row['id']!r} (first at {seen[row['id']]})")
             seen[row["id"]] = where
+            options, levels = _split(row["options"]), _split(row["option_levels"])
             entries.append(Entry(
                 id=row["id"], gene=row["gene"], alteration=row["alteration"], phase=row.get("phase", ""),
                 mechanism=row["mechanism"], driver=row["driver"], resists=_split(row["resists"]),
-                options=_split(row["options"]), option_evidence=row.get("option_evidence", ""),
-                evidence=row["evidence"], citations=_split(row["citations"]), note=row.get("note", ""),
-                source=spec["source"], line=lineno))
+                options=options, option_levels=levels, level=row["level"], evidence=row["evidence"],
+                citations=_split(row["citations"]), clinical=row["clinical"], curation=row["curation"],
+                source=spec["source"], line=lineno,
+                option_weights={o: _weight(o, lv, drugs) for o, lv in zip(options, levels)}))
             sources[spec["source"]] = sources.get(spec["source"], 0) + 1
     activating: dict[str, list[str]] = {}
     act_path = base / meta["activating"]
-    digest.update(act_path.read_bytes())
-    files.append(meta["activating"])
+    stamp(meta["activating"], act_path)
     for lineno, row in _read_tsv(act_path):
         if not (protein.is_valid_spec(row["spec"]) or re.fullmatch(r"(del|ins):\d+-\d+", row["spec"])):
             raise InputError(f"{act_path}:{lineno}: column 'spec': malformed {row['spec']!r}")
         activating.setdefault(row["gene"], []).append(row["spec"])
-    return Catalogue(version=str(meta["version"]), sha256=digest.hexdigest(), entries=entries,
-                     drugs=drugs, genes=list(meta["genes"]), drivers=list(meta["drivers"]),
-                     activating=activating, files=files, sources=sources)
+    cat = Catalogue(version=str(meta["version"]), sha256=digest.hexdigest(), entries=entries,
+                    drugs=drugs, genes=list(meta["genes"]), drivers=list(drivers),
+                    activating=activating, files=files, sources=sources,
+                    driver_drugs={k: list((v or {}).get("drugs", [])) for k, v in drivers.items()})
+    problems = validate_rules(cat)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputError(f"{problems[0]}{more}")
+    return cat
+
+
+def _weight(option: str, level: str, drugs: DrugVocabulary) -> dict:
+    inv = [d for d in option.split("+") if drugs.status(d) != "approved"]
+    return {"level": level, "status": "investigational" if inv else "approved", "investigational": inv}
+
+
+def _where(e: Entry) -> str:
+    return f"{e.source} catalogue line {e.line} ({e.id})"
+
+
+def validate_rules(cat: Catalogue) -> list[str]:
+    """Catalogue-wide rules, one problem per string (empty when the catalogue is sound).
+
+    1. Every driver drug listed in catalogue.yaml is in the drug vocabulary.
+    2. A curated row cites at least one verified source (PMID, DOI or FDA label), not only
+       ``UNVERIFIED:`` text.
+    3. No drug is both resisted and offered by one row.
+    4. A curated off-target row (bypass or downstream reactivation) resists every drug of its driver
+       context, except a drug the row offers because it also targets the altered gene (crizotinib
+       for MET amplification): off-target resistance does not depend on which driver TKI is given.
+       Imported evidence items (CIViC) keep the drugs their study tested.
+    5. A residue catch-all (``G810X``) resists every drug that any specific substitution of that
+       residue in the same context resists (any source), and offers only options that every specific
+       substitution of its own source leaves.
+    6. Level A or B (AMP/ASCO/CAP) needs clinical evidence.
+    7. The clinical text holds no curation remarks (source lines, retrieval notes); no field holds a
+       path of some machine.
+    """
+    problems: list[str] = []
+    for drv, names in cat.driver_drugs.items():
+        problems += [f"catalogue.yaml: driver {drv!r}: drug {d!r} is not in drugs.tsv"
+                     for d in names if d not in cat.drugs.drugs]
+    by_residue: dict[tuple[str, str, int], list[Entry]] = {}
+    for e in cat.entries:
+        if e.kind == "protein" and e.components[0].kind in ("missense", "residue"):
+            by_residue.setdefault((e.gene, e.driver, e.components[0].start), []).append(e)
+    for e in cat.entries:
+        w = _where(e)
+        if e.source == "curated" and not any(not c.startswith("UNVERIFIED:") for c in e.citations):
+            problems.append(f"{w}: only unverified citations; cite a PMID, DOI or FDA label, or drop the row")
+        offered = {d for o in e.options if "+" not in o for d in [o]}
+        both = sorted(offered & set(e.resists))
+        if both:
+            problems.append(f"{w}: {', '.join(both)} both resisted and offered")
+        if e.source == "curated" and e.mechanism in OFF_TARGET and e.driver in cat.driver_drugs:
+            exempt = {d for o in e.options for d in o.split("+") if e.gene in cat.drugs.targets(d)}
+            missing = [d for d in cat.driver_drugs[e.driver] if d not in e.resists and d not in exempt]
+            if missing:
+                problems.append(f"{w}: off-target row does not resist {', '.join(missing)} of the "
+                                f"{e.driver} drugs; add them to resists")
+        if e.kind == "residue":
+            sibs = by_residue.get((e.gene, e.driver, e.components[0].start), [])
+            need = sorted({d for s in sibs for d in s.resists} - set(e.resists))
+            if need:
+                problems.append(f"{w}: catch-all resists fewer drugs than its specific siblings "
+                                f"({', '.join(s.alteration for s in sibs)}); add {', '.join(need)}")
+            curated = [s for s in sibs if s.source == e.source]
+            if curated:
+                common = set.intersection(*(set(s.options) for s in curated))
+                extra = sorted(set(e.options) - common)
+                if extra:
+                    problems.append(f"{w}: catch-all offers {', '.join(extra)}, which not every "
+                                    "specific sibling leaves")
+        if e.level in ("A", "B") and e.evidence != "clinical":
+            problems.append(f"{w}: level {e.level} needs clinical evidence (is {e.evidence})")
+        m = CURATION_MARKERS.search(e.clinical)
+        if m:
+            problems.append(f"{w}: clinical text holds curation remark {m.group(0)!r}; move it to curation")
+        for name in ("clinical", "curation"):
+            if MACHINE_PATH.search(getattr(e, name)):
+                problems.append(f"{w}: column {name!r} holds a machine path; name the source instead")
+    return problems
 
 
 def is_activating(gene: str, change: protein.ProteinChange, activating: dict[str, list[str]]) -> bool:

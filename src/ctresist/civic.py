@@ -31,19 +31,26 @@ Rules (a row is kept only when every one holds; the first that fails is its skip
 
 Derived columns:
 
-* driver: ALK/RET/ROS1/NTRK1-3 -> "<gene> fusion", EGFR -> "EGFR mutation", other genes -> "any".
+* driver: ALK/RET/ROS1/NTRK1-3 -> "<gene> fusion", EGFR -> "EGFR mutation"; MET/KRAS/BRAF ->
+  "MET exon 14 skipping" / "KRAS G12C" / "BRAF V600E" when the evidence text names that driver;
+  other genes -> the one driver kinase every drug targets. An item whose context cannot be told is
+  skipped (``driver_context_unknown``), never imported as "any": CIViC 2016 records the disease,
+  not the driver, and MET D1228N evidence from MET exon 14 disease read as "any" made an ALK
+  patient on crizotinib look resistant.
 * mechanism of a resistance: amplification -> ``target_amplification`` when the gene is a driver
   kinase (above) or is targeted by every resisted drug (``targets`` in drugs.tsv), else
   ``bypass_amplification``; protein change -> ``on_target_other`` for a driver-kinase gene or a gene
   targeted by every resisted drug (e.g. MET D1228N under crizotinib), else
   ``downstream_reactivation`` for KRAS/NRAS/BRAF/MAP2K1, else ``bypass_activation``.
-* evidence (and option_evidence of a sensitivity row): level A/B -> clinical, C -> case_report,
-  D/E -> preclinical.
+* evidence: level A/B -> clinical, C -> case_report, D/E -> preclinical; option_levels of a
+  sensitivity row: A -> guideline, B -> clinical_trial, C -> case_report, D/E -> preclinical;
+  level (AMP/ASCO/CAP): A/B/C as in CIViC, E -> D.
 * citations: ``PMID:<pubmed_id>``. This export has no CIViC evidence-item ID: its ``civic_id``
   (``CIVIC_<n>``) is a row number assigned by the GastonLab flattening script (``civic.R``:
   ``paste0('CIVIC_', 1:nrow(...))``), so no ``CIViC:EID`` citation is written; the note names the
   CIViC variant API URL and that row key instead.
-* note: ``CIViC level <L> (rating <r>): <first 200 characters of evidence_description>`` then the
+* clinical: empty (a CIViC item is evidence, not a curated clinical statement); curation:
+  ``CIViC level <L> (rating <r>): <first 200 characters of evidence_description>`` then the
   disease, the drugs as written, the variant API URL and the export row key.
 * id: ``CIVIC_<gene>_<alteration>_<driver token>_<n>``, ``n`` counting from 1 per
   (gene, alteration, driver) in file order.
@@ -66,6 +73,17 @@ DRIVERS = {"ALK": "ALK fusion", "RET": "RET fusion", "ROS1": "ROS1 fusion", "NTR
            "NTRK2": "NTRK2 fusion", "NTRK3": "NTRK3 fusion", "EGFR": "EGFR mutation"}
 DOWNSTREAM = {"KRAS", "NRAS", "BRAF", "MAP2K1"}
 EVIDENCE = {"A": "clinical", "B": "clinical", "C": "case_report", "D": "preclinical", "E": "preclinical"}
+#: CIViC evidence level -> option level of a sensitivity row and AMP/ASCO/CAP call level
+OPTION_LEVEL = {"A": "guideline", "B": "clinical_trial", "C": "case_report", "D": "preclinical",
+                "E": "preclinical"}
+CALL_LEVEL = {"A": "A", "B": "B", "C": "C", "D": "D", "E": "D"}
+#: Driver context of an item on the driver gene itself, read from its evidence text (CIViC 2016
+#: records the disease, not the driver): MET evidence counts for MET exon 14 skipping only when the
+#: text says so (MET D1228N after crizotinib in a MET exon 14 patient).
+TEXT_DRIVERS = {"MET": (re.compile(r"exon\s*14|METex14|METΔex14", re.IGNORECASE), "MET exon 14 skipping"),
+                "KRAS": (re.compile(r"G12C"), "KRAS G12C"),
+                "BRAF": (re.compile(r"V600E"), "BRAF V600E")}
+NEGATION = re.compile(r"\b(?:no|not|without|absence|negative|lack(?:ing)?)\b", re.IGNORECASE)
 NOTE_CHARS = 200
 
 #: Evidence items left out on purpose, keyed by (gene, variant_name, pubmed_id): the text of the
@@ -78,7 +96,8 @@ EXCLUDED = {
 #: Skip-reason categories, in the order the rules are checked (each reason starts with one + ":").
 SKIP_CATEGORIES = ("not_predictive_supports", "gene_not_in_catalogue", "disease_not_lung",
                    "significance_not_modelled", "variant_not_protein_change", "excluded",
-                   "no_drug", "unknown_drug", "interaction_not_modelled", "evidence_level_unknown")
+                   "no_drug", "unknown_drug", "interaction_not_modelled", "evidence_level_unknown",
+                   "driver_context_unknown")
 REQUIRED = ("genesymbol", "variant_name", "evidence_type", "evidence_direction", "evidence_level",
             "evidence_description", "clinical_significance", "pubmed_id", "disease_name", "drug_names",
             "rating", "drug_interaction_type", "api_url")
@@ -134,16 +153,27 @@ def _mechanism(gene: str, alteration: str, resisted: list[str], drugs: DrugVocab
     return "downstream_reactivation" if gene in DOWNSTREAM else "bypass_activation"
 
 
-def _driver_from_drugs(drugs_named: list[str], drugs: DrugVocabulary) -> str:
-    """Context of a non-driver gene's evidence (e.g. MET amplification): the driver kinase that
-    every named drug targets (gefitinib -> EGFR mutation); 'any' when they do not agree."""
+def _driver(gene: str, drugs_named: list[str], text: str, drugs: DrugVocabulary) -> str | None:
+    """Driver context of one evidence item, or None when it cannot be told (the item is then left
+    out: an item read in the wrong context invents or misses a call).
+
+    A fusion-kinase or EGFR gene is its own context. MET/KRAS/BRAF evidence belongs to the
+    MET exon 14 / KRAS G12C / BRAF V600E context when its text names that driver. Otherwise the
+    context is the one driver kinase that every named drug targets (gefitinib -> EGFR mutation);
+    a drug hitting several (crizotinib: ALK, ROS1, MET) leaves the context unknown."""
+    if gene in DRIVERS:
+        return DRIVERS[gene]
+    if gene in TEXT_DRIVERS:
+        pattern, context = TEXT_DRIVERS[gene]
+        hits = list(pattern.finditer(text))
+        # "without ... MET exon 14 mutation", "no concomitant MET exon 14 deletion": not the driver
+        if hits and not any(NEGATION.search(text[max(0, m.start() - 80):m.start()]) for m in hits):
+            return context
     contexts = set()
     for item in drugs_named:
         for d in item.split("+"):
-            hits = {DRIVERS[t] for t in _targets(d, drugs) if t in DRIVERS}
-            if hits:
-                contexts |= hits
-    return contexts.pop() if len(contexts) == 1 else "any"
+            contexts |= {DRIVERS[t] for t in _targets(d, drugs) if t in DRIVERS}
+    return contexts.pop() if len(contexts) == 1 else None
 
 
 def _id_token(text: str) -> str:
@@ -200,18 +230,24 @@ def _convert(r: dict[str, str], drugs: DrugVocabulary, genes: set[str]) -> dict[
             f"drugs: {_clean(r['drug_names'])}" + (f" ({interaction})" if interaction else "")
             + f"; variant: {r['api_url'].strip()}; export row {r.get('civic_id', '').strip()} "
             "(row number of the GastonLab flattening, not a CIViC evidence ID)")
+    driver = _driver(gene, generic, r["evidence_description"], drugs)
+    if driver is None:
+        return "driver_context_unknown", (f"{gene} evidence with {', '.join(generic)}: the text names no "
+                                          "driver context this catalogue models")
     return {
         "gene": gene,
         "alteration": alteration,
         "phase": "",
         "mechanism": _mechanism(gene, alteration, generic, drugs) if resistance else "sensitivity",
-        "driver": DRIVERS.get(gene) or _driver_from_drugs(generic, drugs),
+        "driver": driver,
         "resists": ";".join(items) if resistance else "",
         "options": "" if resistance else ";".join(items),
-        "option_evidence": "" if resistance else evidence,
+        "option_levels": "" if resistance else ";".join(OPTION_LEVEL[level] for _ in items),
+        "level": CALL_LEVEL[level],
         "evidence": evidence,
         "citations": f"PMID:{r['pubmed_id'].strip()}",
-        "note": note,
+        "clinical": "",
+        "curation": note,
     }
 
 

@@ -32,6 +32,9 @@ CH_GENES = frozenset({"DNMT3A", "TET2", "ASXL1", "PPM1D", "JAK2", "TP53", "SF3B1
                       "CBL", "GNB1", "GNAS", "CHEK2", "U2AF1", "IDH2", "BRCC3", "ATM"})
 #: Driver kinases whose fusions define the driver context.
 FUSION_KINASES = ("ALK", "RET", "NTRK1", "NTRK2", "NTRK3", "ROS1")
+#: Driver contexts defined by one activating allele, and that allele: in such a sample the allele
+#: is the driver itself, never a resistance finding (catalogue.yaml lists each context's drugs).
+DRIVER_ALTERATIONS = {"KRAS G12C": ("KRAS", "G12C"), "BRAF V600E": ("BRAF", "V600E")}
 #: TP53 missense hotspots (>= 100 tumours in cancerhotspots.org v2, PMID:26619011) read as TP53
 #: inactivation for the TP53+RB1 small-cell transformation hint; truncating variants count too.
 TP53_LOF_RESIDUES = frozenset({175, 176, 179, 193, 220, 245, 248, 249, 266, 273, 278, 280, 282, 158})
