@@ -2,6 +2,8 @@
 counts ({A,C,G,T}U for SNVs, TAR/TIR for indels), PCGR/TCGA-style ADT/DPT strings."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import SHARED, csq, vcf_text
 
@@ -63,3 +65,95 @@ def test_real_pcgr_vcf_reads_catalogue_genes():
     vs = list(read_variants(str(path), GENES))
     assert vs, "expected variants in catalogue-gene regions"
     assert all(v.depth is not None and v.alt_reads is not None for v in vs)
+
+
+# --- real caller outputs (tests/fixtures/callers, see PROVENANCE.md there) ------------------------
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "callers"
+
+
+def counts(name: str, tumor: str | None = None):
+    """{(chrom, pos, alt): (vaf, depth, alt_reads)} of every record, and the caller used."""
+    infos = []
+    vs = list(read_variants(str(FIX / name), None, tumor=tumor, info_out=infos))
+    return {(v.chrom, v.pos, v.alt): (v.vaf, v.depth, v.alt_reads) for v in vs}, infos[0]
+
+
+def test_varscan2_alt_is_ad_ref_is_rd_vaf_is_freq():
+    """VarScan 2 1:2584408 TUMOR 'DP=13 RD=9 AD=4 FREQ=30.77%': alt 4, depth 9+4, VAF 0.3077."""
+    c, info = counts("varscan2.vcf")
+    assert info.caller == "VarScan 2"
+    assert c[("1", 2584408, "A")] == (0.3077, 13, 4)
+    assert c[("1", 1991014, "G")] == (0.3846, 91, 35)
+
+
+def test_somaticsniper_bcount():
+    """SomaticSniper 1:1233886 C>G TUMOR 'BCOUNT=0,3,4,0': alt 4 (G), depth 7."""
+    c, info = counts("somaticsniper.vcf")
+    assert info.caller == "SomaticSniper"
+    assert c[("1", 1233886, "G")] == (0.571429, 7, 4)
+    assert c[("1", 3789211, "G")] == (0.263158, 19, 5)  # BCOUNT 14,0,5,0
+
+
+def test_radia_reference_first_ad_and_af():
+    """RADIA DNA_TUMOR 1:148342496 'AD=531,72 AF=0.88,0.12': VAF 0.12, not 0.88; tri-allelic
+    1:155294949 'AD=159,24,1,1 AF=0.86,0.13,0.01,0.01' per ALT."""
+    c, info = counts("radia.vcf", tumor="DNA_TUMOR")
+    assert info.caller == "RADIA"
+    assert c[("1", 148342496, "G")] == (0.12, 603, 72)
+    assert [c[("1", 155294949, a)] for a in "ACT"] == [(0.13, 185, 24), (0.01, 185, 1), (0.01, 185, 1)]
+
+
+def test_strelka_tier1_used_counts_not_dp():
+    """Strelka 1:118166116 C>A TUMOR 'DP=66 FDP=2 AU=25,27 CU=39,39': depth 64 (tier-1 used), VAF
+    25/64; indel 2:102626146 'TAR=19,19 TIR=57,58': 57 of 76."""
+    c, info = counts("strelka.vcf")
+    assert info.caller == "Strelka (somatic)"
+    assert c[("1", 118166116, "A")] == (0.390625, 64, 25)
+    assert c[("2", 102626146, "C")] == (0.75, 76, 57)
+
+
+def test_mutect1_fa_and_approximate_dp_on_rejected_record():
+    """MuTect1: VAF from FA; 1:13448084 (REJECT) TUMOR 'AD=0,13 DP=10': kept with a note, depth 13."""
+    c, info = counts("mutect1.vcf")
+    assert info.caller == "MuTect 1"
+    assert c[("1", 204429832, "A")] == (0.071, 42, 3)
+    assert c[("1", 13448084, "A")] == (1.0, 13, 13)
+    assert info.notes == ["1:13448084: alt reads 13 exceed DP 10 (DP is approximate or the record is "
+                          "filtered); depth taken as 13"]
+
+
+def test_muse_and_pindel_reference_first_ad():
+    """MuSE 1:8715966 'DP=142 AD=130,12'; Pindel 1:16890971 'DP=47 AD=43,4' (AD Number=.)."""
+    assert counts("muse.vcf")[0][("1", 8715966, "A")] == (0.084507, 142, 12)
+    assert counts("pindel.vcf")[0][("1", 16890971, "A")] == (0.085106, 47, 4)
+
+
+def test_vardict_paired_af_ad_dp():
+    """VarDict paired, tumour column 'abc', 20:126155 'DP=292 AD=200,89 AF=0.3048'."""
+    c, info = counts("vardict_paired.vcf", tumor="abc")
+    assert c[("20", 126155, "G")] == (0.3048, 292, 89)
+    assert c[("20", 68384, "A")] == (0.0076, 264, 2)
+
+
+def test_freebayes_ro_ao():
+    """FreeBayes: depth = RO + all AO; the second ALT of 'RO=10 AO=15,5' has 5 of 30."""
+    c, info = counts("freebayes.vcf")
+    assert info.caller == "FreeBayes"
+    assert c[("ref", 5, "T")] == (0.4, 20, 8)
+    assert c[("ref", 7, "T")] == (0.166667, 30, 5)
+
+
+def test_lofreq_info_fields_without_sample_column():
+    """LoFreq (no sample column): VAF = INFO AF, depth = INFO DP, alt = DP4 alt-fwd + alt-rev."""
+    c, info = counts("lofreq.vcf")
+    assert info.caller == "LoFreq"
+    assert c[("2", 29220747, "T")] == (0.019256, 3012, 58)
+
+
+def test_readme_table_lists_every_convention():
+    from ctresist.io.callers import CONVENTIONS, readme_table
+
+    table = readme_table()
+    assert table.count("\n") == len(CONVENTIONS) + 1
+    assert "| VarScan 2 | FORMAT RD, AD (Number=1), FREQ |" in table

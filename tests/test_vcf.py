@@ -115,15 +115,15 @@ def test_unsorted_and_duplicate_records(write_vcf):
         read(write_vcf("d.vcf", vcf_text([a, a])))
 
 
-def test_gzip_not_bgzip_and_text_named_gz(tmp_path):
-    """Plain gzip and uncompressed text named .gz each get a one-line fix."""
+def test_plain_gzip_is_streamed_and_text_named_gz_refused(tmp_path):
+    """Plain gzip (not BGZF) is streamed (only region queries need BGZF); text named .gz gets a fix."""
     import gzip
 
     g = tmp_path / "g.vcf.gz"
     with gzip.open(g, "wt") as fh:
-        fh.write(vcf_text([]))
-    with pytest.raises(InputError, match="gzip but not BGZF"):
-        read(str(g))
+        fh.write(vcf_text([rec(*G1202R, "CSQ=" + csq("ALK", "T", "p.Gly1202Arg"))]))
+    [v] = read(str(g))
+    assert (v.key, v.hgvsp, v.alt_reads) == ("2:29220747:C>T", "G1202R", 10)
     t = tmp_path / "t.vcf.gz"
     t.write_text(vcf_text([]))
     with pytest.raises(InputError, match="named .gz but not gzip-compressed"):

@@ -1,12 +1,21 @@
 """The one VCF reader: streams records with cyvcf2 and yields one :class:`Variant` per ALT allele.
 
-It reads bgzipped or plain VCF/BCF, single- or multi-sample (tumour column chosen by name, by the
-``##tumor_sample=`` header of Mutect2, or as the only sample), takes VAF/depth/alt reads from the
-caller's FORMAT fields (AD/DP/AF of GATK and VarDict, ADT/DPT, Strelka's tier-1 ``{A,C,G,T}U`` and
-``TAR``/``TIR``), and the protein change from VEP ``CSQ``, SnpEff ``ANN`` or ``bcftools csq``
-``BCSQ`` (in that order of preference; see :func:`bcsq_protein_change` for how BCSQ amino-acid
-changes become the one-letter HGVS form). When an index exists only the catalogue-gene regions
-are read; otherwise the file is streamed once.
+It reads bgzipped, plain-gzipped or plain VCF and BCF, single- or multi-sample (tumour column chosen
+by name, by the ``##tumor_sample=`` header of Mutect2, or as the only sample), takes VAF/depth/alt
+reads by the caller's convention (:mod:`ctresist.io.callers`: one table, from the header's
+``##source`` and ``##FORMAT`` declarations), and the protein change from VEP ``CSQ``, SnpEff
+``ANN`` (or the older ``EFF``), ``bcftools csq`` ``BCSQ`` or Hartwig PAVE ``PAVE_TI``/``IMPACT``
+(in that order of preference; see :func:`bcsq_protein_change` for how BCSQ amino-acid changes
+become the one-letter HGVS form). Annotation entries of catalogue genes (by symbol or by their
+preferred transcript) win over entries of overlapping genes; a record in a catalogue gene whose
+annotation names another gene, or whose entry is malformed, is listed with a ``problem``.
+
+File-level faults are found before or while parsing (:mod:`ctresist.io.integrity`): non-regular
+files, truncation (missing BGZF EOF block, last line without newline), untrustworthy indexes
+(streamed instead, with a note in :attr:`VcfInfo.notes`), header lines among the records,
+positions beyond the contig (including 32-bit wrap-around), and copy-number VCFs given as
+small-variant VCFs. When a valid index exists only the catalogue-gene regions are read; otherwise
+the file is streamed once.
 
 Unknown values stay ``None`` (missing is not zero).
 """
@@ -14,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import warnings
 from collections.abc import Iterable, Iterator
@@ -24,7 +32,8 @@ from cyvcf2 import VCF
 
 from ctresist import protein
 from ctresist.errors import InputError
-from ctresist.genes import Gene, norm_chrom
+from ctresist.genes import Gene, chrom_lengths, norm_chrom
+from ctresist.io import callers, integrity
 
 log = logging.getLogger("ctresist")
 
@@ -41,6 +50,26 @@ CODING_TERMS = {
 PROGRESS_EVERY = 1_000_000  # a progress log line per this many streamed records
 INT_MISSING = -2147483648  # htslib's bcf_int32_missing as cyvcf2 returns it
 INT_VECTOR_END = -2147483647
+#: symbolic ALT alleles of copy-number callers
+CNV_ALLELES = ("<DUP", "<DEL", "<CNV", "<CN", "<GAIN", "<LOSS", "<AMP")
+#: SnpEff EFF field order when the header does not give it (SnpEff 3.x/4.0)
+EFF_DEFAULT = ["Effect_Impact", "Functional_Class", "Codon_Change", "Amino_Acid_Change",
+               "Amino_Acid_Length", "Gene_Name", "Transcript_BioType", "Gene_Coding",
+               "Transcript_ID", "Exon_Rank", "Genotype_Number", "ERRORS", "WARNINGS"]
+#: old SnpEff effect names -> Sequence Ontology terms
+EFF_TERMS = {
+    "NON_SYNONYMOUS_CODING": "missense_variant", "SYNONYMOUS_CODING": "synonymous_variant",
+    "STOP_GAINED": "stop_gained", "STOP_LOST": "stop_lost", "START_LOST": "start_lost",
+    "FRAME_SHIFT": "frameshift_variant", "CODON_INSERTION": "inframe_insertion",
+    "CODON_DELETION": "inframe_deletion", "CODON_CHANGE_PLUS_CODON_INSERTION": "inframe_insertion",
+    "CODON_CHANGE_PLUS_CODON_DELETION": "inframe_deletion", "NON_SYNONYMOUS_START": "missense_variant",
+    "INTRON": "intron_variant", "SPLICE_SITE_ACCEPTOR": "splice_acceptor_variant",
+    "SPLICE_SITE_DONOR": "splice_donor_variant", "UTR_5_PRIME": "5_prime_UTR_variant",
+    "UTR_3_PRIME": "3_prime_UTR_variant",
+}
+#: Hartwig PAVE INFO/IMPACT order (Number=10) when PAVE_TI is absent
+PAVE_IMPACT = ["GeneName", "Transcript", "Effects", "CodingEffect", "SpliceRegion", "HGVS.c", "HGVS.p",
+               "OtherReportableEffects", "WorstCodingEffect", "GenesAffected"]
 
 
 @dataclass
@@ -61,7 +90,7 @@ class Variant:
     consequence: str | None = None
     hgvsc: str | None = None
     hgvsp: str | None = None
-    annotation: str | None = None  # VEP | SnpEff | BCSQ | known_site
+    annotation: str | None = None  # VEP | SnpEff | BCSQ | PAVE | known_site
     vaf: float | None = None
     depth: int | None = None
     alt_reads: int | None = None
@@ -103,6 +132,17 @@ class VcfInfo:
     has_gt: bool = False
     records_seen: int = 0  # records streamed so far (all contigs), for error messages
     notes: list[str] = field(default_factory=list)
+    raw_header: str = ""  # the header text (##reference/##assembly/##source lines for build checks)
+    caller: str = "generic"  # the read-count convention used (ctresist.io.callers)
+    eff_fields: list[str] | None = None  # SnpEff's older EFF
+    pave_fields: list[str] | None = None  # Hartwig PAVE_TI (or IMPACT)
+    kind: str = "text"  # bgzf | gzip | bcf-raw | text
+    header_lines: int = 0  # number of header lines (data line N is file line header_lines + N)
+    _header: callers.Header | None = field(default=None, repr=False)
+    _convention: callers.Convention | None = field(default=None, repr=False)
+    _cnv_header: bool = field(default=False, repr=False)
+    _symbolic: int = field(default=0, repr=False)  # copy-number alleles seen in gene regions
+    _small: int = field(default=0, repr=False)  # other alleles seen in gene regions
 
 
 def _annotation_fields(vcf: VCF, tag: str) -> list[str] | None:
@@ -117,6 +157,31 @@ def _annotation_fields(vcf: VCF, tag: str) -> list[str] | None:
     return [f.strip().strip("'\" ") for f in m.group(1).split("|")]
 
 
+def _eff_fields(vcf: VCF) -> list[str] | None:
+    try:
+        desc = vcf.get_header_type("EFF").get("Description", "")
+    except KeyError:
+        return None
+    m = re.search(r"\(([^()]*)\)", desc)
+    if not m:
+        return list(EFF_DEFAULT)
+    return [f.strip(" []") for f in m.group(1).replace("[", "|").split("|") if f.strip(" []")]
+
+
+def _pave_fields(vcf: VCF) -> list[str] | None:
+    for tag in ("PAVE_TI", "IMPACT"):
+        try:
+            desc = vcf.get_header_type(tag).get("Description", "")
+        except KeyError:
+            continue
+        m = re.search(r"\[([^\]]+)\]", desc)
+        if tag == "PAVE_TI" and m:
+            return [f.strip() for f in m.group(1).split("|")]
+        if tag == "IMPACT" and m and "Gene" in m.group(1):
+            return ["IMPACT"]  # fixed order PAVE_IMPACT, comma-separated
+    return None
+
+
 def _header_value(raw_header: str, key: str) -> str | None:
     m = re.search(rf"^##{key}=(.+)$", raw_header, flags=re.M)
     return m.group(1).strip() if m else None
@@ -124,14 +189,16 @@ def _header_value(raw_header: str, key: str) -> str | None:
 
 def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> tuple[VCF, VcfInfo]:
     """Open ``path`` and resolve the tumour/normal columns; InputError with the file name on failure."""
-    if not os.path.exists(path):
-        raise InputError(f"{path}: file not found")
-    _check_compression(path)
+    integrity.check_regular_file(path)
+    kind = integrity.file_kind(path)
     try:
         vcf = VCF(path, gts012=False, lazy=True)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception for unreadable headers
-        raise InputError(f"{path}: not a readable VCF ({exc}); check that it has a ##fileformat "
-                         "header and a #CHROM line") from exc
+        first = _first_line(path, kind)
+        hint = ("the first line is not '##fileformat=VCFv4.x'; add it as the first line"
+                if first is not None and not first.startswith("##fileformat") else
+                "check that it has a ##fileformat header and a #CHROM line")
+        raise InputError(f"{path}: line 1: not a readable VCF ({_clean(exc)}); {hint}") from exc
     raw = vcf.raw_header
     if "#CHROM" not in raw:
         raise InputError(f"{path}: no #CHROM header line; the file is not a complete VCF")
@@ -143,8 +210,25 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
     samples = list(vcf.samples)
     info = VcfInfo(path=path, samples=samples, contigs=contigs,
                    csq_fields=_annotation_fields(vcf, "CSQ"), ann_fields=_annotation_fields(vcf, "ANN"))
+    info.raw_header = raw
+    info.kind = kind
+    info.header_lines = raw.count("\n")
+    info.eff_fields = _eff_fields(vcf)
+    info.pave_fields = _pave_fields(vcf)
+    info._header = callers.Header.parse(raw, len(samples))
+    info._convention = callers.identify(info._header)
+    info.caller = info._convention.caller
+    h = info._header
+    info._cnv_header = (any(t in h.infos or t in h.formats for t in ("CN", "FC", "CNQ"))
+                        and ("END" in h.infos or "SVLEN" in h.infos)
+                        and re.search(r"^##ALT=<ID=(CNV|DUP|DEL)", raw, flags=re.M) is not None)
     info.has_gt = re.search(r"^##FORMAT=<ID=GT,", raw, flags=re.M) is not None
-    info.indexed = any(os.path.exists(path + ext) for ext in (".tbi", ".csi"))
+    header_contigs = re.findall(r"^##contig=<ID=([^,>]+)", raw, flags=re.M)
+    idx, why = integrity.index_status(path, kind, header_contigs)
+    info.indexed = idx is not None
+    if why:
+        info.notes.append(f"{why}; the whole file was read instead")
+        log.warning("%s: %s; the whole file is streamed instead", path, why)
     info.bcsq = re.search(r"^##INFO=<ID=BCSQ,", raw, flags=re.M) is not None
     for m in re.finditer(r"^##ctresist_protein=<ID=([^,>]+),.*?Sequence=([A-Z*]+)", raw, flags=re.M):
         info.proteins[m.group(1).split(".")[0]] = m.group(2)
@@ -158,17 +242,21 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
     return vcf, info
 
 
-def _check_compression(path: str) -> None:
-    """Refuse gzip that is not BGZF, and text named .gz, with a message that says how to fix it."""
-    with open(path, "rb") as fh:
-        head = fh.read(18)
-    if path.endswith((".gz", ".bgz")):
-        if head[:2] != b"\x1f\x8b":
-            raise InputError(f"{path}: named .gz but not gzip-compressed; compress it with "
-                             "'bgzip' or drop the .gz suffix")
-        if len(head) < 16 or head[12:14] != b"BC":
-            raise InputError(f"{path}: gzip but not BGZF (block gzip); recompress with "
-                             "'gunzip -c | bgzip' so it can be indexed and streamed")
+def _clean(exc: BaseException) -> str:
+    """An exception's text without control or non-printable bytes (corrupt BCF)."""
+    text = str(exc).replace("\n", " ")
+    return re.sub(r"[^\x20-\x7e]", "?", text)[:200]
+
+
+def _first_line(path: str, kind: str) -> str | None:
+    import gzip
+
+    try:
+        opener = gzip.open if kind in ("bgzf", "gzip") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            return fh.readline()
+    except (OSError, EOFError, ValueError):
+        return None
 
 
 def _pick_sample(path: str, samples: list[str], wanted: str | None, hint: str | None,
@@ -211,6 +299,17 @@ def _num(x: float | int | None) -> float | None:
     return x
 
 
+def _parse_numbers(text: str) -> list[float | None] | None:
+    """'21,8' -> [21.0, 8.0]; '2.5%' -> [2.5]; '.' stays None; None when nothing is a number."""
+    vals: list[float | None] = []
+    for part in text.replace("\x00", "").strip().split(","):
+        try:
+            vals.append(float(part.strip().rstrip("%")))
+        except ValueError:
+            vals.append(None)
+    return vals if any(v is not None for v in vals) else None
+
+
 def _fmt(v, tag: str, s: int):
     try:
         arr = v.format(tag)
@@ -220,57 +319,58 @@ def _fmt(v, tag: str, s: int):
         return None
     row = arr[s]
     if getattr(row, "dtype", None) is not None and row.dtype.kind in "SU":
-        # counts declared Type=String (PCGR's ADT "21,8"): parse the numbers, '.' stays missing
+        # counts declared Type=String (PCGR's ADT "21,8", VarScan's FREQ "2.5%")
         text = row.tobytes().decode("utf-8", "replace") if row.dtype.kind == "S" else str(row)
-        text = text.replace("\x00", "").strip()
-        vals = []
-        for part in text.split(","):
-            try:
-                vals.append(float(part))
-            except ValueError:
-                vals.append(None)
-        return vals if any(v is not None for v in vals) else None
+        return _parse_numbers(text)
     return [_num(x) for x in row]
 
 
-def _counts(v, s: int, ai: int, n_alts: int) -> tuple[float | None, int | None, int | None, str | None]:
-    """(vaf, depth, alt_reads, problem) for sample index ``s`` and ALT index ``ai`` (0-based)."""
-    ad = _fmt(v, "AD", s) or _fmt(v, "ADT", s)
-    dp = _fmt(v, "DP", s) or _fmt(v, "DPT", s)
-    af = _fmt(v, "AF", s) or _fmt(v, "VAF", s) or _fmt(v, "FA", s)
-    depth = int(dp[0]) if dp and dp[0] is not None else None
-    alt_reads = None
-    problem = None
-    if ad and len(ad) >= ai + 2 and ad[ai + 1] is not None:
-        alt_reads = int(ad[ai + 1])
-        if any(x is not None and x < 0 for x in ad):
-            problem = f"negative allele depth AD={ad}"
-        if depth is None:
-            depth = int(sum(x for x in ad if x is not None))
-    elif ad is None:  # Strelka: tier-1 counts per base, TIR/TAR for indels
-        base = v.ALT[ai].upper()
-        if len(v.REF) == 1 and len(base) == 1:
-            alt_c = _fmt(v, f"{base}U", s)
-            if alt_c:
-                alt_reads = int(alt_c[0])
-        else:
-            tir = _fmt(v, "TIR", s)
-            if tir:
-                alt_reads = int(tir[0])
-    vaf: float | None = None
-    if af and len(af) > ai and af[ai] is not None:
-        vaf = af[ai]
-    elif alt_reads is not None and depth:
-        vaf = alt_reads / depth
+def _info_values(v, tag: str):
+    try:
+        val = v.INFO.get(tag)
+    except (KeyError, ValueError):
+        return None
+    if val is None:
+        return None
+    if isinstance(val, str):
+        return _parse_numbers(val)
+    if isinstance(val, (tuple, list)):
+        return [_num(x) for x in val]
+    if isinstance(val, bool):
+        return None
+    return [_num(val)]
+
+
+def _counts(v, info: VcfInfo, s: int | None, ai: int,
+            ) -> tuple[float | None, int | None, int | None, str | None, str | None]:
+    """(vaf, depth, alt_reads, problem, warning) for sample index ``s`` (None: no sample column)
+    and ALT index ``ai`` (0-based), by the caller's convention."""
+    conv = info._convention or callers.CONVENTIONS[-1]
+    site = callers.Site(ref=v.REF, alts=tuple(v.ALT), ai=ai,
+                        fmt=(lambda tag: _fmt(v, tag, s)) if s is not None else (lambda tag: None),
+                        info=lambda tag: _info_values(v, tag), header=info._header or callers.Header(""))
+    c = conv.counts(site)
+    vaf, depth, alt_reads = c.vaf, c.depth, c.alt_reads
+    problem = warning = None
+    ad = _fmt(v, "AD", s) if s is not None else None
+    if ad and any(x is not None and x < 0 for x in ad):
+        problem = f"negative allele depth AD={ad}"
     if vaf is not None:
         vaf = round(vaf, 6)  # FORMAT floats are float32: drop the binary noise
     if vaf is not None and not 0.0 <= vaf <= 1.0:
         problem = f"allele fraction {vaf:g} outside 0-1"
     if alt_reads is not None and depth is not None and alt_reads > depth:
-        problem = f"alt reads {alt_reads} exceed depth {depth}"
+        observed = alt_reads + (c.ref_reads or 0)
+        approximate = conv.approximate_dp or callers.dp_is_approximate(site.header)
+        if approximate or (v.FILTER or "PASS") != "PASS":
+            warning = (f"alt reads {alt_reads} exceed DP {depth} (DP is approximate or the record "
+                       f"is filtered); depth taken as {max(depth, observed)}")
+            depth = max(depth, observed)
+        else:
+            problem = f"alt reads {alt_reads} exceed depth {depth}"
     if depth is not None and depth < 0:
         problem = f"negative depth {depth}"
-    return vaf, depth, alt_reads, problem
+    return vaf, depth, alt_reads, problem, warning
 
 
 def _locate(path: str, k: int) -> str | None:
@@ -278,7 +378,9 @@ def _locate(path: str, k: int) -> str | None:
     import gzip
 
     try:
-        opener = gzip.open if path.endswith((".gz", ".bgz")) else open
+        with open(path, "rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b"
+        opener = gzip.open if gz else open
         with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
             n = 0
             for line in fh:
@@ -287,7 +389,7 @@ def _locate(path: str, k: int) -> str | None:
                 n += 1
                 if n == k:
                     f = line.split("\t", 2)
-                    return f"{f[0]}:{f[1]}" if len(f) > 2 else None
+                    return f"{f[0][:40]}:{f[1][:20]}" if len(f) > 2 else None
     except (OSError, EOFError, ValueError):
         return None
     return None
@@ -299,62 +401,131 @@ def regions_for(genes: Iterable[Gene], chr_prefix: bool, pad: int = 0) -> list[s
     return [f"{pre}{g.chrom}:{max(1, g.start - pad)}-{g.end + pad}" for g in genes]
 
 
-def iter_records(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
-    """Records in catalogue-gene regions: region queries when indexed, one streaming pass otherwise.
+def _contig_limit(info: VcfInfo, chrom: str) -> int | None:
+    """Length of ``chrom``: the header's ##contig length, else the longest of GRCh37/GRCh38."""
+    if chrom in info.contigs:
+        return info.contigs[chrom]
+    c = norm_chrom(chrom)
+    lengths = [b.get(c) for b in chrom_lengths().values()]
+    lengths = [n for n in lengths if n]
+    return max(lengths) if lengths else None
 
-    Also checks order and duplicates while streaming (the index path relies on tabix' own order).
+
+def _header_line_error(info: VcfInfo, v, n: int) -> InputError:
+    text = v.CHROM[:40]
+    return InputError(f"{info.path}: line {info.header_lines + n}: header line {text!r} among the "
+                      f"records (after record {n - 1}); the file may be two VCFs concatenated "
+                      "('cat a.vcf b.vcf'): merge them with 'bcftools concat'")
+
+
+def _beyond_error(info: VcfInfo, chrom: str, pos: int, limit: int, n: int | str) -> InputError:
+    return InputError(f"{info.path}: record {n} ({chrom}:{pos}): position beyond the end of "
+                      f"{chrom} (length {limit}); the record is corrupt")
+
+
+def iter_records(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
+    """Records in catalogue-gene regions: region queries when a valid index exists, one streaming
+    pass otherwise.
+
+    All regions are read before the first record is yielded: when a region query fails (a corrupt
+    block, a malformed record) the file is streamed instead, which names the bad record exactly as
+    streaming always does. Only a contig absent from the index yields nothing for its regions.
+    Streaming also checks order, duplicates, header lines among the records and positions beyond
+    the contig's length.
     """
     if info.indexed and genes:
-        seen: set[tuple[str, int, str, str]] = set()
-        for region in regions_for(genes, info.chr_prefix):
-            with warnings.catch_warnings():  # htslib: "no intervals found" for contigs without records
-                warnings.simplefilter("ignore", UserWarning)
-                try:
-                    records = list(vcf(region))
-                except Exception:  # contig missing in this VCF: nothing to read there
-                    continue
-            for v in records:
-                k = (v.CHROM, v.POS, v.REF, ",".join(v.ALT))
-                if k in seen:
-                    continue
-                seen.add(k)
-                yield v
-        return
+        records = None
+        try:
+            records = _query_regions(vcf, info, genes)
+        except InputError:
+            raise
+        except Exception as exc:  # htslib/cyvcf2 errors inside a region: stream to name the record
+            info.notes.append(f"a region query failed ({_clean(exc)}); the whole file was read instead")
+            info.indexed = False
+        if records is not None:
+            yield from records
+            return
+        vcf.close()
+        vcf = VCF(info.path, gts012=False, lazy=True)
+    yield from _stream(vcf, info, genes)
+
+
+def _query_regions(vcf: VCF, info: VcfInfo, genes: list[Gene]) -> list:
+    seen: set[tuple[str, int, str, str]] = set()
+    out = []
+    for region in regions_for(genes, info.chr_prefix):
+        with warnings.catch_warnings():  # htslib: "no intervals found" for contigs without records
+            warnings.simplefilter("ignore", UserWarning)
+            records = list(vcf(region))
+        for v in records:
+            k = (v.CHROM, v.POS, v.REF, ",".join(v.ALT))
+            if k in seen:
+                continue
+            seen.add(k)
+            limit = _contig_limit(info, v.CHROM)
+            if limit is not None and v.POS > limit:
+                raise _beyond_error(info, v.CHROM, v.POS, limit, f"in {region}")
+            out.append(v)
+    return out
+
+
+def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
     last_chrom, last_pos, done_chroms = None, 0, set()
     last_key = None
     spans_chrom: str | None = None
     spans: list[tuple[int, int]] = []
+    limit: int | None = None
+    header_contigs = set(re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M))
     n = 0
     for v in vcf:
         n += 1
         info.records_seen = n
         if n % PROGRESS_EVERY == 0:
             log.info("%s: %d records streamed (at %s:%d)", info.path, n, v.CHROM, v.POS)
-        if v.CHROM != last_chrom:
-            if v.CHROM in done_chroms:
-                raise InputError(f"{info.path}: record {n} ({v.CHROM}:{v.POS}): records are not "
+        chrom = v.CHROM
+        if chrom != last_chrom:
+            if chrom.startswith("#"):  # before touching REF: cyvcf2 crashes on such half-parsed records
+                raise _header_line_error(info, v, n)
+            if chrom not in header_contigs:
+                _check_parsed(info, v, n)
+            if chrom in done_chroms:
+                raise InputError(f"{info.path}: record {n} ({chrom}:{v.POS}): records are not "
                                  "sorted (chromosome seen before); sort with 'bcftools sort'")
             if last_chrom is not None:
                 done_chroms.add(last_chrom)
-            last_chrom, last_pos = v.CHROM, 0
-        if v.POS < last_pos:
-            raise InputError(f"{info.path}: record {n} ({v.CHROM}:{v.POS}): records are not sorted "
-                             f"(after {v.CHROM}:{last_pos}); sort with 'bcftools sort'")
-        key = (v.CHROM, v.POS, v.REF, tuple(v.ALT))
+            last_chrom, last_pos = chrom, 0
+            limit = _contig_limit(info, chrom)
+        pos = v.POS
+        if limit is not None and pos > limit:
+            raise _beyond_error(info, chrom, pos, limit, n)
+        if pos < last_pos:
+            raise InputError(f"{info.path}: record {n} ({chrom}:{pos}): records are not sorted "
+                             f"(after {chrom}:{last_pos}); sort with 'bcftools sort'")
+        key = (chrom, pos, v.REF, tuple(v.ALT))
         if key == last_key:
-            raise InputError(f"{info.path}: record {n} ({v.CHROM}:{v.POS}): duplicate of the "
+            raise InputError(f"{info.path}: record {n} ({chrom}:{pos}): duplicate of the "
                              "previous record; remove duplicates with 'bcftools norm -d exact'")
-        last_key, last_pos = key, v.POS
+        last_key, last_pos = key, pos
         if genes is None:
             yield v
             continue
-        if v.CHROM != spans_chrom:  # gene spans of this chromosome, looked up once per chromosome
-            spans_chrom = v.CHROM
-            spans = [(g.start, g.end) for g in genes if g.chrom == norm_chrom(v.CHROM)]
+        if chrom != spans_chrom:  # gene spans of this chromosome, looked up once per chromosome
+            spans_chrom = chrom
+            spans = [(g.start, g.end) for g in genes if g.chrom == norm_chrom(chrom)]
         if spans:
-            pos, end = v.POS, v.end
+            end = v.end
             if any(pos <= e and end >= s for s, e in spans):
                 yield v
+
+
+def _check_parsed(info: VcfInfo, v, n: int) -> None:
+    """The first record of a contig the header does not declare: htslib hands it over even when
+    the rest of the line failed to parse, and reading its REF would crash. Check it as text."""
+    parts = str(v).split("\t", 5)
+    if len(parts) < 5 or parts[3] in (".", "") or not parts[1].isdigit():
+        raise InputError(f"{info.path}: line {info.header_lines + n}: record {n} "
+                         f"({v.CHROM[:40]}:{parts[1][:20] if len(parts) > 1 else '?'}): cannot parse "
+                         "the line (bad POS, REF or too few columns); fix or remove the record")
 
 
 def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
@@ -366,33 +537,82 @@ def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
     ----------
     genes : the gene spans to read (None: every record).
     tumor, normal : sample column names (None: resolved from the header, see module doc).
-    transcripts : preferred transcript IDs per gene (MANE Select / canonical), unversioned ENST.
+    transcripts : preferred transcript IDs per catalogue gene (MANE Select / canonical),
+        unversioned ENST (None: the MANE/MSK transcripts of ``genes``).
     info_out : if given, the :class:`VcfInfo` is appended to it before the first variant.
+
+    A record whose position lies in one of ``genes`` but whose annotation names another gene (or
+    is malformed) is yielded with ``gene`` set to the gene at its position and ``problem`` saying
+    why its protein change is unknown; it is never dropped.
     """
     vcf, info = open_vcf(path, tumor, normal)
     if info_out is not None:
         info_out.append(info)
+    if not transcripts:
+        transcripts = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes or []}
     ti = info.samples.index(info.tumor) if info.tumor else None
     ni = info.samples.index(info.normal) if info.normal else None
     try:
         for v in iter_records(vcf, info, genes):
             info.records_read += 1
-            yield from _alleles(v, info, ti, ni, transcripts or {})
+            for var in _alleles(v, info, ti, ni, transcripts):
+                if genes:
+                    _gene_at_position(var, genes)
+                yield var
     except InputError:
         raise
     except Exception as exc:  # htslib read errors surface as OSError/Exception from cyvcf2
         k = info.records_seen + 1
-        at = None if info.indexed else _locate(path, k)
+        at = _locate(path, k)
         where = f"record {k} ({at})" if at else f"after record {info.records_seen}"
-        raise InputError(f"{path}: {where}: cannot parse ({exc}); the file may be truncated or "
-                         "corrupt") from exc
+        raise InputError(f"{path}: {where}: cannot parse ({_clean(exc)}); the file may be "
+                         "truncated or corrupt") from exc
     finally:
         vcf.close()
+    if info._small == 0 and (info._symbolic or info._cnv_header):
+        raise InputError(f"{path}: is a copy-number VCF (only symbolic <DUP>/<DEL>/<CNV> alleles "
+                         "with CN/END); give it in the sheet's cnv column, and the small-variant "
+                         "VCF in the vcf column")
+
+
+def _gene_at_position(var: Variant, genes: list[Gene]) -> None:
+    """A record inside a catalogue gene whose annotation names another gene is kept under the gene
+    at its position, as not interpretable (its protein change belongs to the other gene)."""
+    here = [g.name for g in genes if g.overlaps(var.chrom, var.pos, var.pos + max(len(var.ref), 1) - 1)]
+    if not here or var.gene in here:
+        return
+    if var.gene is None:
+        var.gene = here[0]
+        return
+    if var.annotation in (None, "known_site"):
+        return
+    named = var.gene
+    var.problem = var.problem or (
+        f"the {var.annotation} annotation names {named}"
+        f"{f' ({var.transcript})' if var.transcript else ''}, not {here[0]} at this position; "
+        f"the protein change on {here[0]} is unknown")
+    var.gene, var.hgvsp = here[0], None
+
+
+def _text_pos(v) -> int | None:
+    try:
+        return int(str(v).split("\t", 2)[1])
+    except (ValueError, IndexError, UnicodeDecodeError):
+        return None
 
 
 def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
              transcripts: dict[str, set[str]]) -> Iterator[Variant]:
     alts = list(v.ALT)
+    text_pos = _text_pos(v)
+    if text_pos is not None and text_pos != v.POS:
+        raise InputError(f"{info.path}: record {info.records_seen or info.records_read} "
+                         f"({v.CHROM}:{text_pos}): position {text_pos} is beyond any chromosome "
+                         f"(read as {v.POS} after 32-bit wrap-around); the record is corrupt")
+    if alts and all(a.upper().startswith(CNV_ALLELES) for a in alts):
+        info._symbolic += 1
+        return
+    info._small += 1
     filters = v.FILTER or "PASS"
     gts = None
     if ti is not None and info.has_gt:  # Strelka writes no GT; cyvcf2 cannot parse what is absent
@@ -414,40 +634,69 @@ def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
             continue
         var = Variant(chrom=v.CHROM, pos=v.POS, ref=v.REF, alt=alt, record=info.records_read,
                       filters=filters)
-        if ti is not None:
-            var.vaf, var.depth, var.alt_reads, prob = _counts(v, ti, ai, len(alts))
+        if ti is not None or not info.samples:
+            var.vaf, var.depth, var.alt_reads, prob, warn = _counts(v, info, ti, ai)
             if prob:
                 raise InputError(f"{info.path}: record {info.records_read} ({v.CHROM}:{v.POS}): "
                                  f"{prob}; fix the caller's FORMAT fields")
-            gt = gts[ti] if gts else None
+            if warn:
+                log.warning("%s: record %d (%s:%d): %s", info.path, info.records_read, v.CHROM, v.POS, warn)
+                info.notes.append(f"{v.CHROM}:{v.POS}: {warn}")
+            gt = gts[ti] if gts and ti is not None else None
             if gt is not None and len(gt) >= 2:
                 sep = "|" if gt[-1] else "/"
                 var.genotype = sep.join("." if a < 0 else str(a) for a in gt[:-1])
                 ps = _fmt(v, "PS", ti)
                 var.phase_set = int(ps[0]) if ps and ps[0] is not None else None
         if ni is not None:
-            var.normal_vaf, _, var.normal_alt_reads, _ = _counts(v, ni, ai, len(alts))
+            var.normal_vaf, _, var.normal_alt_reads, _, _ = _counts(v, info, ni, ai)
         if info.csq_fields:
             _apply_csq(var, v, info.csq_fields, alts, ai, transcripts)
         elif info.ann_fields:
             _apply_ann(var, v, info.ann_fields, transcripts)
         elif info.bcsq:
             _apply_bcsq(var, v, transcripts, info.proteins)
+        elif info.eff_fields:
+            _apply_eff(var, v, info.eff_fields, ai, transcripts)
+        elif info.pave_fields:
+            _apply_pave(var, v, info.pave_fields, len(alts), transcripts)
         yield var
+
+
+def norm_symbol(symbol: str) -> str:
+    """A gene symbol as written by annotators, cleaned: ``alk``, ``ALK\\``, ``KRAS `` -> upper case
+    without whitespace, quotes or backslashes."""
+    return symbol.strip().strip("\\'\" ").upper()
+
+
+def _catalogue_gene(e: dict[str, str], gene_key: str, tx_key: str,
+                    transcripts: dict[str, set[str]]) -> str | None:
+    """The catalogue gene an annotation entry belongs to: by its transcript (a preferred
+    transcript of the gene), else by its (cleaned) symbol; None for other genes."""
+    tx = (e.get(tx_key) or "").split(".")[0].strip()
+    if tx:
+        for gene, txs in transcripts.items():
+            if tx in txs:
+                return gene
+    sym = norm_symbol(e.get(gene_key) or "")
+    return sym if sym in transcripts else None
 
 
 def _choose(entries: list[dict[str, str]], gene_key: str, tx_key: str,
             transcripts: dict[str, set[str]]) -> dict[str, str] | None:
-    """Pick one transcript annotation: MANE Select, then the shipped preferred transcript, then
-    VEP CANONICAL/PICK, then the first entry with a protein change, then the first entry."""
+    """Pick one transcript annotation: an entry of a catalogue gene before entries of other genes,
+    then MANE Select, the shipped preferred transcript, VEP CANONICAL/PICK, an entry with a
+    protein change, the first entry."""
     if not entries:
         return None
 
     def rank(e: dict[str, str]) -> tuple[int, ...]:
-        tx = e.get(tx_key, "").split(".")[0]
+        gene = _catalogue_gene(e, gene_key, tx_key, transcripts)
+        tx = (e.get(tx_key) or "").split(".")[0].strip()
         return (
+            0 if gene else 1,
             0 if e.get("MANE_SELECT") else 1,
-            0 if tx in transcripts.get(e.get(gene_key, ""), set()) else 1,
+            0 if gene and tx in transcripts.get(gene, set()) else 1,
             0 if e.get("CANONICAL") == "YES" else 1,
             0 if e.get("PICK") == "1" else 1,
             0 if e.get("HGVSp") or e.get("HGVS.p") else 1,
@@ -457,29 +706,42 @@ def _choose(entries: list[dict[str, str]], gene_key: str, tx_key: str,
 
 
 def _apply_common(var: Variant, e: dict[str, str] | None, gene_key: str, tx_key: str,
-                  cons_key: str, c_key: str, p_key: str, source: str) -> None:
+                  cons_key: str, c_key: str, p_key: str, source: str,
+                  transcripts: dict[str, set[str]] | None = None) -> None:
     if e is None:
         var.problem = f"no {source} annotation for allele {var.alt}"
         return
     var.annotation = source
-    var.gene = e.get(gene_key) or None
-    var.transcript = e.get(tx_key) or None
+    symbol = (e.get(gene_key) or "").strip() or None
+    var.gene = _catalogue_gene(e, gene_key, tx_key, transcripts or {}) or symbol
+    var.transcript = (e.get(tx_key) or "").strip() or None
     var.consequence = e.get(cons_key) or None
     var.hgvsc = e.get(c_key) or None
-    hgvsp = e.get(p_key) or ""
+    hgvsp = (e.get(p_key) or "").strip()
     terms = set((var.consequence or "").split("&"))
     if hgvsp:
         var.hgvsp = protein.to_one_letter(hgvsp)
         if protein.parse(var.hgvsp) is None:
             var.problem = f"unrecognised protein change {hgvsp!r}"
+            var.hgvsp = None
     elif terms & CODING_TERMS - {"synonymous_variant"}:
         var.problem = f"{source} consequence {var.consequence} without a protein change (HGVSp)"
+
+
+def _malformed(var: Variant, bad: list[str], n_fields: int, source: str) -> None:
+    """Entries of this allele whose field count differs from the header: the protein change cannot
+    be trusted, so the variant is listed as not interpretable (the gene comes from its position)."""
+    item = bad[0]
+    var.annotation = source
+    var.gene = var.transcript = var.hgvsp = var.hgvsc = var.consequence = None
+    var.problem = (f"malformed {source} entry ({item.count('|') + 1} fields, the header declares "
+                   f"{n_fields}): {item[:80]!r}")
 
 
 def _apply_csq(var: Variant, v, fields: list[str], alts: list[str], ai: int,
                transcripts: dict[str, set[str]]) -> None:
     raw = v.INFO.get("CSQ")
-    entries = []
+    entries, bad = [], []
     want = vep_allele(v.REF, alts, alts[ai])
     for item in (raw.split(",") if raw else []):
         parts = item.split("|")
@@ -489,11 +751,17 @@ def _apply_csq(var: Variant, v, fields: list[str], alts: list[str], ai: int,
                 continue
         elif e.get("Allele") not in (want, alts[ai]):
             continue
+        if len(parts) != len(fields):
+            bad.append(item)
+            continue
         if e.get("Feature_type", "Transcript") not in ("Transcript", ""):
             continue
         entries.append(e)
     e = _choose(entries, "SYMBOL", "Feature", transcripts)
-    _apply_common(var, e, "SYMBOL", "Feature", "Consequence", "HGVSc", "HGVSp", "VEP")
+    if bad and (e is None or not _catalogue_gene(e, "SYMBOL", "Feature", transcripts)):
+        _malformed(var, bad, len(fields), "VEP")
+        return
+    _apply_common(var, e, "SYMBOL", "Feature", "Consequence", "HGVSc", "HGVSp", "VEP", transcripts)
     if e is not None:
         afs = [_safe_float(e.get(k)) for k in POPULATION_AF_FIELDS if e.get(k)]
         afs = [a for a in afs if a is not None]
@@ -502,14 +770,86 @@ def _apply_csq(var: Variant, v, fields: list[str], alts: list[str], ai: int,
 
 def _apply_ann(var: Variant, v, fields: list[str], transcripts: dict[str, set[str]]) -> None:
     raw = v.INFO.get("ANN")
-    entries = []
+    entries, bad = [], []
     for item in (raw.split(",") if raw else []):
-        e = dict(zip(fields, item.split("|")))
+        parts = item.split("|")
+        e = dict(zip(fields, parts))
         if e.get("Allele") not in (var.alt, f"{var.alt}-{var.ref}"):
+            continue
+        if len(parts) != len(fields):
+            bad.append(item)
             continue
         entries.append(e)
     e = _choose(entries, "Gene_Name", "Feature_ID", transcripts)
-    _apply_common(var, e, "Gene_Name", "Feature_ID", "Annotation", "HGVS.c", "HGVS.p", "SnpEff")
+    if bad and (e is None or not _catalogue_gene(e, "Gene_Name", "Feature_ID", transcripts)):
+        _malformed(var, bad, len(fields), "SnpEff")
+        return
+    _apply_common(var, e, "Gene_Name", "Feature_ID", "Annotation", "HGVS.c", "HGVS.p", "SnpEff",
+                  transcripts)
+
+
+def _apply_eff(var: Variant, v, fields: list[str], ai: int, transcripts: dict[str, set[str]]) -> None:
+    """SnpEff's older ``EFF``: ``Effect(Impact|Class|Codon|AA change|...|Gene|...|Transcript|...)``;
+    the amino-acid change is ``T790M`` or ``p.Thr790Met/c.2369C>T``."""
+    raw = v.INFO.get("EFF")
+    entries, bad = [], []
+    for item in (raw.split(",") if raw else []):
+        m = re.match(r"^([^(]+)\((.*)\)$", item.strip())
+        if not m:
+            bad.append(item)
+            continue
+        parts = m.group(2).split("|")
+        n_required = len([f for f in fields if f not in ("ERRORS", "WARNINGS")])
+        if not n_required <= len(parts) <= len(fields):
+            bad.append(item)
+            continue
+        e = dict(zip(fields, parts))
+        allele = e.get("Genotype_Number") or e.get("Genotype") or ""
+        if allele and allele not in (var.alt, str(ai + 1)):
+            continue
+        effect = m.group(1).strip()
+        e["Effect"] = EFF_TERMS.get(effect, effect)
+        e["HGVS.p"] = (e.get("Amino_Acid_Change") or e.get("Amino_Acid_change") or "").split("/")[0]
+        entries.append(e)
+    e = _choose(entries, "Gene_Name", "Transcript_ID", transcripts)
+    if bad and (e is None or not _catalogue_gene(e, "Gene_Name", "Transcript_ID", transcripts)):
+        _malformed(var, bad, len(fields), "SnpEff EFF")
+        return
+    _apply_common(var, e, "Gene_Name", "Transcript_ID", "Effect", "Codon_Change", "HGVS.p",
+                  "SnpEff", transcripts)
+
+
+def _apply_pave(var: Variant, v, fields: list[str], n_alts: int,
+                transcripts: dict[str, set[str]]) -> None:
+    """Hartwig PAVE: ``PAVE_TI`` (one ``Gene|GeneName|Transcript|Effects|SpliceRegion|HGVS.c|HGVS.p``
+    per transcript) or the canonical-transcript ``IMPACT`` (10 comma-separated values)."""
+    if n_alts > 1:
+        var.annotation = "PAVE"
+        var.problem = "PAVE annotation of a multi-allelic record cannot be assigned to one ALT"
+        return
+    entries, bad = [], []
+    if fields == ["IMPACT"]:
+        raw = v.INFO.get("IMPACT")
+        parts = list(raw) if isinstance(raw, (tuple, list)) else (raw or "").split(",")
+        if raw:
+            if len(parts) != len(PAVE_IMPACT):
+                bad.append(",".join(map(str, parts)).replace(",", "|"))
+            else:
+                entries.append(dict(zip(PAVE_IMPACT, map(str, parts))))
+        n_fields = len(PAVE_IMPACT)
+    else:
+        raw = v.INFO.get("PAVE_TI")
+        items = list(raw) if isinstance(raw, (tuple, list)) else (raw.split(",") if raw else [])
+        for item in items:
+            parts = item.split("|")
+            (entries if len(parts) == len(fields) else bad).append(
+                dict(zip(fields, parts)) if len(parts) == len(fields) else item)
+        n_fields = len(fields)
+    e = _choose(entries, "GeneName", "Transcript", transcripts)
+    if bad and (e is None or not _catalogue_gene(e, "GeneName", "Transcript", transcripts)):
+        _malformed(var, bad, n_fields, "PAVE")
+        return
+    _apply_common(var, e, "GeneName", "Transcript", "Effects", "HGVS.c", "HGVS.p", "PAVE", transcripts)
 
 
 def _safe_float(x: str | None) -> float | None:

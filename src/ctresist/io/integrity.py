@@ -1,0 +1,146 @@
+"""File-level checks before a VCF is parsed: what kind of file it is, whether it was cut short, and
+whether its index can be trusted.
+
+htslib only warns about a BGZF file without its end-of-file block and reads a plain VCF cut in the
+middle of a record as complete; a stale or broken ``.tbi``/``.csi`` silently gives zero records.
+These checks turn each of these into one clear line or a note (see :func:`index_status`).
+"""
+from __future__ import annotations
+
+import os
+import stat
+
+from ctresist.errors import InputError
+
+#: the 28-byte empty BGZF block that ends every complete BGZF file (SAM/BAM spec, section 4.1.2)
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+
+def check_regular_file(path: str, what: str = "VCF file",
+                       hint: str = "give the path of the .vcf, .vcf.gz or .bcf file") -> None:
+    """Refuse at once what is not a regular readable file (directory, FIFO, device, socket), so
+    nothing hangs on a FIFO or fails later with a traceback. ``what``/``hint`` name the input."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror}); check the path") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{path}: is a directory, not a {what}; {hint}")
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
+        raise InputError(f"{path}: is {kind}, not a {what}; {hint}")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied; make the file readable")
+
+
+def file_kind(path: str) -> str:
+    """``bgzf``, ``gzip`` (plain, not block gzip), ``bcf-raw`` (uncompressed BCF) or ``text``.
+
+    Also refuses text named .gz, a BGZF file without its end-of-file block (cut at a block
+    boundary or in a block) and a text file whose last line has no newline (cut mid-record).
+    """
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(18)
+        if size >= 28:
+            fh.seek(size - 28)
+            tail = fh.read(28)
+        else:
+            tail = b""
+    if head[:2] == b"\x1f\x8b":
+        if len(head) >= 16 and head[12:14] == b"BC":
+            if tail != BGZF_EOF:
+                raise InputError(f"{path}: truncated: the BGZF end-of-file block is missing, so the "
+                                 "file was cut short (interrupted copy or bgzip); copy or compress "
+                                 "it again")
+            return "bgzf"
+        return "gzip"
+    if path.endswith((".gz", ".bgz")):
+        raise InputError(f"{path}: named .gz but not gzip-compressed; compress it with "
+                         "'bgzip' or drop the .gz suffix")
+    if head[:3] == b"BCF":
+        return "bcf-raw"
+    if size and not _ends_with_newline(path, size):
+        raise InputError(f"{path}: record {_last_line_locus(path, size)}: the last line has no "
+                         "end of line, so the file was cut in the middle of a record; copy it again")
+    return "text"
+
+
+def _ends_with_newline(path: str, size: int) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(size - 1)
+        return fh.read(1) == b"\n"
+
+
+def _last_line_locus(path: str, size: int) -> str:
+    """CHROM:POS of the last (unterminated) line, read from the end of the file."""
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - 65536))
+        last = fh.read().rsplit(b"\n", 1)[-1]
+    parts = last.decode("utf-8", "replace").split("\t")
+    return f"{parts[0][:40]}:{parts[1][:20]}" if len(parts) > 1 else "(last line)"
+
+
+def index_status(path: str, kind: str, header_contigs: list[str]) -> tuple[str | None, str | None]:
+    """(index path, None) when a usable ``.tbi``/``.csi`` is next to ``path``; (None, reason) when
+    one exists but cannot be trusted; (None, None) when there is none.
+
+    Usable means: not empty, not older than the data file (mtime), loadable, and its contigs are
+    all declared in the header (an index of another file names other contigs) and include the
+    contig of the first record.
+    """
+    found = [path + ext for ext in (".tbi", ".csi") if os.path.exists(path + ext)]
+    if not found:
+        return None, None
+    idx = found[0]
+    name = os.path.basename(idx)
+    if kind != "bgzf":
+        return None, f"index {name} ignored: the file is not BGZF-compressed, so it cannot be indexed"
+    if os.path.getsize(idx) == 0:
+        return None, f"index {name} ignored: it is empty (0 bytes)"
+    if os.path.getmtime(idx) < os.path.getmtime(path):
+        return None, f"index {name} ignored: it is older than the VCF (stale; re-run tabix)"
+    contigs = _index_contigs(path, idx)
+    if contigs is None:
+        return None, f"index {name} ignored: it cannot be loaded (corrupt or not a tabix/CSI index)"
+    if header_contigs:
+        extra = sorted(set(contigs) - set(header_contigs))
+        if extra:
+            return None, (f"index {name} ignored: it names contigs the header does not declare "
+                          f"({', '.join(extra[:3])}); it belongs to another file")
+    first = _first_record_chrom(path)
+    if first is not None and first not in contigs:
+        return None, (f"index {name} ignored: it does not cover contig {first} of the first "
+                      "record (stale or of another file)")
+    return idx, None
+
+
+def _index_contigs(path: str, idx: str) -> list[str] | None:
+    import pysam
+
+    try:
+        if path.endswith(".bcf"):
+            with pysam.VariantFile(path, index_filename=idx) as vf:
+                return list(vf.index.keys()) if vf.index is not None else None
+        with pysam.TabixFile(path, index=idx) as tf:
+            return list(tf.contigs)
+    except (OSError, ValueError):
+        return None
+
+
+def _first_record_chrom(path: str) -> str | None:
+    """CHROM of the first data record (None if there is none or it cannot be read)."""
+    from cyvcf2 import VCF
+
+    try:
+        vcf = VCF(path, lazy=True)
+        try:
+            for rec in vcf:
+                return rec.CHROM
+        finally:
+            vcf.close()
+    except Exception:  # cyvcf2 raises bare Exception for parse errors; streaming reports them
+        return None
+    return None
