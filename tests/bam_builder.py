@@ -182,3 +182,103 @@ def build_bam(path: str | Path, haplotypes: Iterable[Reads | tuple[dict[int, str
     if index:
         pysam.index(str(path))
     return str(path)
+
+
+# --- site genotyping fixtures (ctresist.genotype) -------------------------------------------------
+@dataclass(frozen=True)
+class SiteReads:
+    """``count`` single-end 150 bp reads (alternating strands) that each overlap every position in
+    ``covers`` with >= 10 bp to spare. ``alts`` {pos: base} substitutions; ``deletion`` (pos, n)
+    deletes n reference bases after 1-based anchor ``pos`` (CIGAR aM nD bM, MD a^XXXb);
+    ``tags(i)`` gives extra SAM tags of read i (fgbio MI/RX/cD/cM); ``paired`` writes each
+    fragment as two fully overlapping mates (mate 2 reverse), ``mate2_alts`` overriding mate 2;
+    ``start`` fixes every read's start instead of spreading them."""
+
+    covers: tuple[int, ...]
+    count: int
+    alts: dict[int, str] = None  # type: ignore[assignment]
+    deletion: tuple[int, int] | None = None
+    mapq: int = 60
+    baseq: int = 35
+    flags: int = 0
+    tags: object = None  # callable i -> dict
+    paired: bool = False
+    mate2_alts: dict[int, str] | None = None
+    name: str = ""
+    start: int | None = None  # fixed 1-based start of every read (UMI position grouping)
+
+
+def _site_read(header, name: str, start: int, alts: dict[int, str], deletion, mapq: int,
+               baseq: int, flag: int, tags: dict) -> pysam.AlignedSegment:
+    """:func:`_segment`, optionally with a deletion after ``deletion[0]`` and extra tags."""
+    seg = _segment(header, name, start, alts, mapq, baseq, flag)
+    if deletion:
+        dpos, dlen = deletion
+        locus_start, locus = egfr_locus()
+        left = dpos - start + 1  # aligned bases up to and including the anchor
+        ref = locus[start - locus_start:start - locus_start + READ_LENGTH + dlen]
+        seq = seg.query_sequence[:left] + ref[left + dlen:]
+        quals = seg.query_qualities
+        seg.cigarstring = f"{left}M{dlen}D{READ_LENGTH - left}M"
+        seg.query_sequence = seq
+        seg.query_qualities = quals
+        assert not alts, "substitutions and a deletion in one read are not modelled"
+        seg.set_tag("MD", f"{left}^{ref[left:left + dlen]}{READ_LENGTH - left}")
+        seg.set_tag("NM", dlen)
+    for k, v in (tags or {}).items():
+        seg.set_tag(k, v)
+    return seg
+
+
+def sorted_bam(path: str | Path, write, contig: str = "chr7", contig_length: int = CHR7_LENGTH,
+               index: bool = True) -> str:
+    """Call ``write(out, header)`` on an unsorted BAM with one @SQ, then sort (and index) it into
+    ``path``. (``build_bam`` above predates it and could use it too.)"""
+    path = Path(path)
+    header = pysam.AlignmentHeader.from_dict(
+        {"HD": {"VN": "1.6", "SO": "unsorted"}, "SQ": [{"SN": contig, "LN": contig_length}],
+         "PG": [{"ID": "bam_builder", "PN": "ctresist-tests"}]})
+    unsorted = path.with_name(path.name + ".unsorted.bam")
+    with pysam.AlignmentFile(str(unsorted), "wb", header=header) as out:
+        write(out, header)
+    pysam.sort("-o", str(path), str(unsorted))
+    unsorted.unlink()
+    if index:
+        pysam.index(str(path))
+    return str(path)
+
+
+def build_site_bam(path: str | Path, groups: Iterable[SiteReads], contig: str = "chr7",
+                   contig_length: int = CHR7_LENGTH, index: bool = True) -> str:
+    """A sorted, indexed BAM of :class:`SiteReads` groups over the real GRCh38 EGFR locus."""
+    return sorted_bam(path, lambda out, header: _write_groups(out, header, list(groups)),
+                      contig, contig_length, index)
+
+
+def _write_groups(out: pysam.AlignmentFile, header, groups: list[SiteReads]) -> None:
+    for g, grp in enumerate(groups):
+        lo = max(grp.covers) + 10 - READ_LENGTH + 1
+        hi = min(grp.covers) - 10
+        if grp.deletion:
+            hi = min(hi, grp.deletion[0] - 10)
+            lo = max(lo, grp.deletion[0] + grp.deletion[1] + 10 - READ_LENGTH + 1)
+        starts = [grp.start] if grp.start else list(range(lo, hi + 1))
+        assert starts, f"no read start covers {grp.covers}"
+        alts = grp.alts or {}
+        for i in range(grp.count):
+            name = f"{grp.name or 'g'}{g}r{i}"
+            s = starts[(i * 7) % len(starts)]
+            tags = grp.tags(i) if grp.tags else {}
+            if not grp.paired:
+                flag = grp.flags | (0x10 if i % 2 else 0)
+                out.write(_site_read(header, name, s, alts, grp.deletion, grp.mapq,
+                                     grp.baseq, flag, tags))
+                continue
+            m2_alts = alts if grp.mate2_alts is None else grp.mate2_alts
+            for flag, a in ((grp.flags | 0x1 | 0x2 | 0x20 | 0x40, alts),
+                            (grp.flags | 0x1 | 0x2 | 0x10 | 0x80, m2_alts)):
+                m = _site_read(header, name, s, a, grp.deletion, grp.mapq, grp.baseq, flag, tags)
+                m.next_reference_id = 0
+                m.next_reference_start = s - 1
+                m.template_length = READ_LENGTH if flag & 0x40 else -READ_LENGTH
+                out.write(m)
