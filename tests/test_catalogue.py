@@ -113,3 +113,136 @@ def test_ret_solvent_front_resists_both_selective_inhibitors(cat):
     for alt in ("G810R", "G810S", "G810C"):
         e = entry(cat, f"RET_{alt}__RET_fusion")
         assert {"selpercatinib", "pralsetinib"} <= set(e.resists) and "PMID:31988000" in e.citations
+
+
+# --- catalogue 1.0 (issue #10): rules checked at load, per-option evidence, checksum ------------
+
+def _copy(tmp_path):
+    dst = tmp_path / "annotations"
+    shutil.copytree(annotations_dir(), dst)
+    return dst
+
+
+def _edit_row(dst, row_id, **changes):
+    path = dst / "catalogue" / "resistance.tsv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split("\t")
+    for i, ln in enumerate(lines):
+        cols = ln.split("\t")
+        if cols[0] == row_id:
+            for k, v in changes.items():
+                cols[header.index(k)] = v
+            lines[i] = "\t".join(cols)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _drop_row(dst, row_id):
+    path = dst / "catalogue" / "resistance.tsv"
+    path.write_text("\n".join(ln for ln in path.read_text().splitlines() if not ln.startswith(row_id + "\t")) + "\n")
+
+
+def test_shipped_catalogue_obeys_every_rule(cat):
+    """validate_rules finds nothing in the shipped catalogue; it is version 1.0.0."""
+    from ctresist.catalogue import validate_rules
+    assert validate_rules(cat) == [] and cat.version == "1.0.0"
+
+
+@pytest.mark.parametrize("row_id,changes,match", [
+    ("MET_amplification__RET_fusion", {"resists": "selpercatinib"},
+     r"MET_amplification__RET_fusion\): off-target row does not resist pralsetinib of the RET fusion drugs"),
+    ("RET_G810X__RET_fusion", {"resists": "selpercatinib"},
+     r"RET_G810X__RET_fusion\): catch-all resists fewer drugs than its specific siblings \(G810R, G810S, "
+     r"G810C\); add cabozantinib, pralsetinib, vandetanib"),
+    ("ALK_L1152P__ALK_fusion", {"citations": "UNVERIFIED:someone 2020"}, r"only unverified citations"),
+    ("ALK_G1202R__ALK_fusion", {"clinical": "CGI line 5 says so"}, r"clinical text holds curation remark 'CGI'"),
+    ("ALK_G1202R__ALK_fusion", {"curation": "read from /work/shared/seeds/000.txt"}, r"column 'curation' holds a machine path"),
+    ("ALK_G1202R__ALK_fusion", {"options": "lorlatinib;alectinib", "option_levels": "approved;approved"},
+     r"alectinib both resisted and offered"),
+    ("ALK_V1180L__ALK_fusion", {"level": "A"}, r"level A needs clinical evidence \(is preclinical\)"),
+])
+def test_rule_violation_refuses_to_load(tmp_path, row_id, changes, match):
+    """Each catalogue-wide rule is checked at load: a broken catalogue cannot be used."""
+    dst = _copy(tmp_path)
+    _edit_row(dst, row_id, **changes)
+    with pytest.raises(InputError, match=match):
+        load_catalogue(str(dst / "catalogue"))
+
+
+def test_imported_exact_row_may_not_hide_a_curated_catch_all(tmp_path):
+    """Without the curated MET D1228N row, CIViC's exact D1228N (crizotinib only) would hide the
+    curated D1228X catch-all in MET exon 14 disease, and capmatinib resistance would be lost."""
+    dst = _copy(tmp_path)
+    _drop_row(dst, "MET_D1228N__MET_exon_14_skipping")
+    with pytest.raises(InputError, match=r"CIVIC_MET_D1228N_MET_exon_14_skipping_1\): hides the curated "
+                       r"catch-all MET_D1228X__MET_exon_14_skipping"):
+        load_catalogue(str(dst / "catalogue"))
+
+
+def test_option_levels_must_match_options(tmp_path):
+    """One evidence level per option, from the fixed list; the error names file, line and column."""
+    dst = _copy(tmp_path)
+    _edit_row(dst, "ALK_G1202R__ALK_fusion", option_levels="approved")
+    with pytest.raises(InputError, match=r"resistance\.tsv:2: column 'option_levels': 1 level\(s\) for 3 option\(s\)"):
+        load_catalogue(str(dst / "catalogue"))
+    _edit_row(dst, "ALK_G1202R__ALK_fusion", option_levels="approved;preclinical;rumour")
+    with pytest.raises(InputError, match=r"column 'option_levels'"):
+        load_catalogue(str(dst / "catalogue"))
+
+
+def test_drug_status_is_required(tmp_path):
+    """Every drug is approved or investigational."""
+    dst = _copy(tmp_path)
+    p = dst / "drugs.tsv"
+    p.write_text(p.read_text().replace("\tinvestigational\n", "\tmaybe\n", 1))
+    with pytest.raises(InputError, match=r"drugs\.tsv:\d+: column 'status': expected approved or investigational, got 'maybe'"):
+        load_catalogue(str(dst / "catalogue"))
+
+
+def test_option_weights_separate_investigational_agents(cat):
+    """Each option carries its own level and regulatory status; a combination is investigational
+    when one of its drugs is (savolitinib is approved only in China)."""
+    g = entry(cat, "ALK_G1202R__ALK_fusion")
+    assert g.option_weights == {
+        "lorlatinib": {"level": "approved", "status": "approved", "investigational": []},
+        "neladalkib": {"level": "preclinical", "status": "investigational", "investigational": ["neladalkib"]},
+        "tpx-0131": {"level": "preclinical", "status": "investigational", "investigational": ["tpx-0131"]}}
+    m = entry(cat, "MET_amplification__EGFR_mutation")
+    assert m.option_weights["osimertinib+savolitinib"]["status"] == "investigational"
+    assert m.option_weights["osimertinib+tepotinib"] == {"level": "clinical_trial", "status": "approved",
+                                                         "investigational": []}
+
+
+def test_note_is_the_clinical_text_only(cat):
+    """Reports show Entry.note: the clinical statement, never the curation remarks."""
+    e = entry(cat, "ALK_G1202R__ALK_fusion")
+    assert e.note == e.clinical and "highwire" in e.curation and "highwire" not in e.note
+    assert all(e.note == e.clinical for e in cat.entries)
+
+
+def test_checksum_covers_every_knowledge_file(tmp_path):
+    """Version + sha256 cover drugs.tsv, genes.tsv, known_alleles.tsv and chromosomes.tsv: changing
+    any of them changes the stamp."""
+    base = load_catalogue(str(_copy(tmp_path / "a") / "catalogue"))
+    assert {"../drugs.tsv", "../genes.tsv", "../known_alleles.tsv", "../chromosomes.tsv",
+            "resistance.tsv", "civic.tsv", "activating.tsv"} <= set(base.files)
+    for name in ("drugs.tsv", "genes.tsv", "known_alleles.tsv", "chromosomes.tsv"):
+        dst = _copy(tmp_path / name)
+        with open(dst / name, "a") as fh:
+            fh.write("# edited\n")
+        assert load_catalogue(str(dst / "catalogue")).sha256 != base.sha256, name
+
+
+def test_no_machine_path_in_catalogue_files():
+    """No path of any machine in the catalogue, the drug vocabulary or their README."""
+    base = annotations_dir()
+    files = [*(base / "catalogue").iterdir(), base / "drugs.tsv", base / "README.md"]
+    for p in files:
+        assert "/work/" not in p.read_text(encoding="utf-8"), p
+
+
+def test_driver_contexts_and_their_drugs(cat):
+    """Ten driver contexts, each with its targeted drugs; ERBB2 is deliberately not one."""
+    assert list(cat.driver_drugs) == ["ALK fusion", "RET fusion", "NTRK1 fusion", "NTRK2 fusion", "NTRK3 fusion",
+                                      "ROS1 fusion", "EGFR mutation", "MET exon 14 skipping", "KRAS G12C", "BRAF V600E"]
+    assert cat.driver_drugs["KRAS G12C"] == ["sotorasib", "adagrasib"]
+    assert {e.driver for e in cat.entries} <= set(cat.driver_drugs) | {"any"}

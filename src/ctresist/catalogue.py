@@ -346,6 +346,10 @@ def validate_rules(cat: Catalogue) -> list[str]:
     6. Level A or B (AMP/ASCO/CAP) needs clinical evidence.
     7. The clinical text holds no curation remarks (source lines, retrieval notes); no field holds a
        path of some machine.
+    8. An imported row for one exact substitution (CIViC MET D1228N) has a curated row for the same
+       substitution whenever a curated catch-all covers that residue in that context: an exact entry
+       hides the residue entries of its context when a sample is read, so without it the curated
+       catch-all (and the drugs it resists) would be lost.
     """
     problems: list[str] = []
     for drv, names in cat.driver_drugs.items():
@@ -382,6 +386,13 @@ def validate_rules(cat: Catalogue) -> list[str]:
                 if extra:
                     problems.append(f"{w}: catch-all offers {', '.join(extra)}, which not every "
                                     "specific sibling leaves")
+        if e.kind == "protein" and e.source != "curated" and e.components[0].kind == "missense":
+            sibs = by_residue.get((e.gene, e.driver, e.components[0].start), [])
+            catch = [c for c in cat.entries if c.kind == "residue" and c.source == "curated"
+                     and (c.gene, c.driver, c.components[0].start) == (e.gene, e.driver, e.components[0].start)]
+            if catch and not any(s.source == "curated" and s.alteration == e.alteration for s in sibs):
+                problems.append(f"{w}: hides the curated catch-all {catch[0].id} when a sample is read; "
+                                f"add a curated {e.gene} {e.alteration} row in {e.driver}")
         if e.level in ("A", "B") and e.evidence != "clinical":
             problems.append(f"{w}: level {e.level} needs clinical evidence (is {e.evidence})")
         m = CURATION_MARKERS.search(e.clinical)
