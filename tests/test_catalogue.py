@@ -246,3 +246,28 @@ def test_driver_contexts_and_their_drugs(cat):
                                       "ROS1 fusion", "EGFR mutation", "MET exon 14 skipping", "KRAS G12C", "BRAF V600E"]
     assert cat.driver_drugs["KRAS G12C"] == ["sotorasib", "adagrasib"]
     assert {e.driver for e in cat.entries} <= set(cat.driver_drugs) | {"any"}
+
+
+def test_anchor_comparison_against_cgi_civic_moalmanac():
+    """The catalogue against the NSCLC resistance rows of CGI 2017, CIViC 2016 and MOAlmanac
+    (annotations/scripts/compare_anchors.py): 81 drug-level anchors matched, none conflicting; the two
+    missing are CGI's EGFR L718/L792 osimertinib rows, whose only source is a conference abstract
+    without PMID (dropped in 1.0.0)."""
+    import importlib.util
+    import io
+    from contextlib import redirect_stdout
+
+    from ctresist.genes import annotations_dir as ann
+    script = ann() / "scripts" / "compare_anchors.py"
+    spec = importlib.util.spec_from_file_location("compare_anchors", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    if not mod.KB.is_dir():
+        pytest.skip("shared knowledge bases (../shared/data/knowledgebases) are absent")
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert mod.main(details=True) == 0
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "total: matched=81, missing=2, conflicting=0, not_comparable=10"
+    missing = sorted(ln.split("\t")[3] for ln in lines if "\tmissing\t" in ln)
+    assert missing == ["L718X", "L792X"]
