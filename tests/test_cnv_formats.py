@@ -59,6 +59,18 @@ def test_vcf_contig_header_of_other_build_is_refused():
         read_segments(str(FIX / "dragen_somatic.cnv.vcf"), build="GRCh38")
 
 
+def test_gatk_seg_sequence_dictionary_is_checked():
+    """GATK's called .seg carries @SQ lengths: GRCh38 lengths under a GRCh37 sheet are refused;
+    under GRCh38 MEAN_LOG2_COPY_RATIO 2.5 over MET is 2*2^2.5 = 11.314 copies (relative)."""
+    p = str(FIX / "gatk_modelsegments.called.seg")
+    with pytest.raises(InputError, match=r"called\.seg: header gives chr7 length 159345973, but GRCh37 7 "
+                                         r"is 159138663; it is the GRCh38 length"):
+        read_segments(p, build="GRCh37")
+    met = genes(p, "GRCh38")["MET"]
+    assert (met.copy_number, met.source, met.cn_kind, met.focal) == (
+        11.314, "GATK MEAN_LOG2_COPY_RATIO", "relative", True)
+
+
 # --- 2. absolute vs relative copy number -------------------------------------------------
 
 
@@ -122,6 +134,15 @@ def test_dragen_sm_and_filter():
     assert (g["MET"].copy_number, g["MET"].adjusted_cn, g["MET"].focal) == (7.2, 15.0, True)
     assert (g["RB1"].copy_number, g["RB1"].filters) == (0.2, "cnvQual")
     assert (g["ERBB2"].copy_number, g["ERBB2"].focal) == (2.02, False)
+
+
+def test_bgzipped_dragen_vcf(tmp_path):
+    """DRAGEN writes *.cnv.vcf.gz (BGZF): read the same as the plain file."""
+    import pysam
+
+    gz = str(tmp_path / "s.cnv.vcf.gz")
+    pysam.tabix_compress(str(FIX / "dragen_somatic.cnv.vcf"), gz)
+    assert genes(gz, "GRCh37", tf=0.4)["MET"].adjusted_cn == 15.0
 
 
 def test_gatk_gcnv_copy_number():
