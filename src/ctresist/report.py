@@ -9,10 +9,12 @@ import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from ctresist.atomic import atomic_write
+from ctresist.findings import with_findings
 
-TSV_COLUMNS = ["sample", "status", "gene", "alteration", "variant", "vaf", "depth", "alt_reads",
+TSV_COLUMNS = ["sample", "finding", "status", "gene", "alteration", "variant", "vaf", "depth", "alt_reads",
                "copy_number", "phase", "mechanism", "driver_context", "resists_current", "resists",
                "options", "evidence", "citations", "source", "entry_id", "support", "cautions",
                "excluded_reason", "catalogue_version", "ctresist_version"]
@@ -29,9 +31,19 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+#: Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069): they can make a report read
+#: differently from what it says ("Trojan Source"), so they are shown as visible code points
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def neutralise_bidi(text: str) -> str:
+    return BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
+
 def write_json(model: dict, path: str) -> None:
+    """A report model (it has ``calls``) is written with its findings (see ``findings.py``)."""
     with atomic_write(path) as fh:
-        json.dump(_clean(model), fh, indent=2, sort_keys=True, ensure_ascii=False)
+        json.dump(_clean(with_findings(model)), fh, indent=2, sort_keys=True, ensure_ascii=False)
         fh.write("\n")
 
 
@@ -44,7 +56,7 @@ def tsv_cell(value: Any) -> str:
         return "" if math.isnan(value) else f"{value:.6g}"
     if isinstance(value, (list, tuple)):
         value = ";".join(str(v) for v in value)
-    text = re.sub(r"[\t\r\n]+", " ", str(value))
+    text = neutralise_bidi(re.sub(r"[\t\r\n]+", " ", str(value)))
     if text and text[0] in "=+-@\t\r" and not re.fullmatch(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?", text):
         text = "'" + text
     return text
@@ -55,7 +67,7 @@ def tsv_rows(model: dict) -> list[list[str]]:
     versions = [model["catalogue"]["version"], model["ctresist_version"]]
     rows = []
     for c in model["calls"]:
-        row = {**c, "sample": sample}
+        row = {**c, "sample": sample, "finding": f"{c['gene']} {c['alteration']}"}
         rows.append([tsv_cell(row.get(k)) for k in TSV_COLUMNS[:-2]] + versions)
     for n in model["not_interpretable"]:
         row = {"sample": sample, "status": "not_interpretable", "gene": n["gene"],
@@ -66,15 +78,24 @@ def tsv_rows(model: dict) -> list[list[str]]:
 
 def write_tsv(model: dict, path: str) -> None:
     with atomic_write(path) as fh:
-        fh.write("\t".join(TSV_COLUMNS) + "\n")
+        fh.write("\t".join(tsv_cell(c) for c in TSV_COLUMNS) + "\n")
         for r in tsv_rows(model):
             fh.write("\t".join(r) + "\n")
+
+
+def _finalize(value: Any) -> Any:
+    """Every value printed into HTML: bidi controls made visible (markup stays markup)."""
+    if isinstance(value, Markup):
+        return Markup(neutralise_bidi(str(value)))
+    if isinstance(value, str):
+        return neutralise_bidi(value)
+    return value
 
 
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("ctresist", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
+                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
     env.filters["num"] = lambda x, f="{:.3g}": "" if x is None else f.format(x)
     env.filters["pct"] = lambda x: "" if x is None else f"{100 * x:.2f} %"
     return env
@@ -87,9 +108,45 @@ def generated_at() -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def write_html(model: dict, path: str, template: str = "report.html.j2") -> None:
-    from ctresist.interpret import STATUS_TEXT
+def cn_plot(model: dict) -> dict | None:
+    """Geometry of the inline SVG of gene copy number (raw and tumour-fraction corrected).
 
-    html = _env().get_template(template).render(r=model, generated=generated_at(), status_text=STATUS_TEXT)
+    Bars on a linear scale capped at ``cap`` copies (a taller value is drawn to the cap and
+    labelled); the amplification threshold is a dashed line; a gain spanning at least
+    ``focal_max_fraction`` of its chromosome is labelled broad."""
+    genes = model.get("copy_number") or []
+    if not genes:
+        return None
+    th = model.get("thresholds", {})
+    amp, focal = th.get("amplification_min_cn", 5.0), th.get("focal_max_fraction", 0.5)
+    values = [v for g in genes for v in (g.get("copy_number"), g.get("adjusted_cn")) if v is not None]
+    cap = max(8.0, min(max(values, default=0.0), 40.0))
+    row, left, width = 22, 70, 520
+    bars = []
+    for i, g in enumerate(genes):
+        raw, adj = g.get("copy_number"), g.get("adjusted_cn")
+        shown = adj if adj is not None else raw
+        span = g.get("amplified_span_fraction")
+        broad = shown is not None and shown >= amp and span is not None and span >= focal
+        bars.append({
+            "gene": g["gene"], "y": 10 + i * row, "raw": raw, "adj": adj,
+            "raw_w": 0 if raw is None else round(width * min(raw, cap) / cap, 1),
+            "adj_w": 0 if adj is None else round(width * min(adj, cap) / cap, 1),
+            "label": ("not reported" if shown is None else f"{shown:.1f}"
+                      + (" (broad gain)" if broad else " (focal amplification)" if shown >= amp else "")),
+        })
+    return {"bars": bars, "left": left, "width": width, "cap": cap,
+            "amp_x": round(left + width * min(amp, cap) / cap, 1), "amp": amp,
+            "height": 30 + len(genes) * row, "total_width": left + width + 190}
+
+
+def write_html(model: dict, path: str, template: str = "report.html.j2") -> None:
+    from ctresist.findings import is_main
+
+    m = with_findings(model)
+    main = [f for f in m["findings"] if is_main(f)]
+    rest = [f for f in m["findings"] if not is_main(f)]
+    html = _env().get_template(template).render(r=m, main=main, rest=rest, cn=cn_plot(m),
+                                                generated=generated_at())
     with atomic_write(path) as fh:
         fh.write(html)

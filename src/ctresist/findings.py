@@ -1,0 +1,248 @@
+"""Findings: one per alteration in a sample, with the catalogue/CIViC evidence rows that matched it
+nested inside (the report model's ``calls`` are evidence rows: one EGFR T790M may match 15).
+
+Everything here is computed from the report model alone, so an old ``report.json`` renders the
+same way as a new one. Links are built only from identifiers (PMID, DOI, CIViC variant ID, gene and
+protein change); the text shown is clinical text only, never curation remarks.
+"""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+#: report.json structure version; bump when the structure of the written JSON changes
+REPORT_SCHEMA = "ctresist-report/2"
+#: timeline.json structure version
+TIMELINE_SCHEMA = "ctresist-timeline/1"
+
+STATUS_ORDER = ["actionable_resistance", "resistance_low_support", "resistance_other_drugs",
+                "sensitivity_evidence", "out_of_context", "excluded"]
+DETECTED = ("actionable_resistance", "resistance_low_support", "resistance_other_drugs")
+
+#: status in words (the report never relies on colour alone)
+STATUS_WORDS = {
+    "actionable_resistance": "ACTIONABLE: resists the current therapy",
+    "resistance_low_support": "POSSIBLE resistance: low support, confirm",
+    "resistance_other_drugs": "Resists other drugs, not the current therapy",
+    "sensitivity_evidence": "Sensitivity evidence only (not resistance)",
+    "out_of_context": "Catalogue entry for another driver context",
+    "excluded": "Excluded: not tumour-derived or filtered",
+}
+
+#: what each mechanism class means for the next decision
+MEANING = {
+    "histologic_transformation": "Histologic transformation risk: consider re-biopsy",
+    "bypass_amplification": "Bypass-pathway amplification",
+    "bypass_activation": "Bypass-pathway activation",
+    "target_amplification": "Amplification of the drug target",
+    "downstream_reactivation": "Downstream pathway reactivation",
+    "on_target_solvent_front": "On-target kinase mutation (solvent front)",
+    "on_target_gatekeeper": "On-target kinase mutation (gatekeeper)",
+    "on_target_xdfg": "On-target kinase mutation (xDFG motif)",
+    "on_target_other": "On-target kinase mutation",
+    "sensitivity": "Evidence of drug sensitivity",
+}
+
+#: remarks that belong to curation, never to a clinical report: a note containing one is not shown
+CURATION_MARKERS = ("highwire", "line-interleaved", "not retrieved", "no source retrieved", "/work/",
+                    "reconstructed", "column assignment", "civic line", "cgi line", "export row",
+                    "seed 0", "markup", "flattening")
+
+_CIVIC_VARIANT = re.compile(r"civic[^\s]*/(?:api/|links/)?variants/(\d+)", re.I)
+
+
+def citation_link(text: str) -> dict:
+    """``{"text", "url", "verified"}`` for one catalogue citation: PMID -> PubMed, DOI -> doi.org;
+    an ``UNVERIFIED:`` reference is shown as text without a link (and without curation remarks)."""
+    m = re.fullmatch(r"PMID:\s*(\d+)", text.strip())
+    if m:
+        return {"text": f"PMID {m.group(1)}", "url": f"https://pubmed.ncbi.nlm.nih.gov/{m.group(1)}/",
+                "verified": True}
+    m = re.fullmatch(r"DOI:\s*(10\.\S+)", text.strip(), re.I)
+    if m:
+        return {"text": f"doi:{m.group(1)}", "url": "https://doi.org/" + quote(m.group(1), safe="/:;()._-"),
+                "verified": True}
+    label = re.sub(r"^UNVERIFIED:\s*", "", text.strip())
+    label = re.sub(r"\s*\((?:[^()]*\b(?:seed|cited by|retrieved|printed|repost)\b[^()]*)\)", "", label)
+    return {"text": f"unverified reference: {label}" if label else "unverified reference",
+            "url": None, "verified": False}
+
+
+def clinical_text(note: str | None) -> str:
+    """The clinical statement of a catalogue note; curation remarks are never shown.
+
+    A CIViC note is ``<statement> | disease: ...; variant: <url>; export row ...``: only the
+    statement is kept. A note that still carries curation remarks gives ``""``."""
+    if not note:
+        return ""
+    text = note.split(" | ")[0].strip()
+    low = text.lower()
+    if any(m in low for m in CURATION_MARKERS) or re.search(r"https?://", text):
+        return ""
+    return text
+
+
+def search_links(gene: str, alteration: str) -> list[dict]:
+    """Search pages for a gene/protein change (a compound or copy-number change: the gene)."""
+    simple = bool(re.fullmatch(r"[A-Z*]?\d+[A-Za-z0-9_*>=]*", alteration or ""))
+    term = f"{gene} {alteration}" if simple else gene
+    clinvar = f"{gene}[gene] {alteration}" if simple else f"{gene}[gene]"
+    return [
+        {"text": "ClinVar", "url": "https://www.ncbi.nlm.nih.gov/clinvar/?term=" + quote_plus(clinvar)},
+        {"text": "COSMIC", "url": "https://cancer.sanger.ac.uk/cosmic/search?q=" + quote_plus(term)},
+        {"text": "OncoKB", "url": f"https://www.oncokb.org/gene/{quote(gene)}"
+                                  + (f"/{quote(alteration)}" if simple else "")},
+    ]
+
+
+def wilson_ci(alt: Any, depth: Any, z: float = 1.96) -> list[float] | None:
+    """95 % Wilson score interval of the VAF from alt reads / depth (binomial sampling only)."""
+    if not isinstance(alt, (int, float)) or not isinstance(depth, (int, float)) or depth <= 0 or alt < 0:
+        return None
+    n, p = float(depth), min(float(alt) / float(depth), 1.0)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return [round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)]
+
+
+def _filter(c: dict) -> str | None:
+    """The caller FILTER when the model states it (a non-PASS filter is named in ``support``)."""
+    m = re.search(r"caller FILTER=([^;\s]+)", c.get("support") or "")
+    return m.group(1) if m else None
+
+
+def _evidence_row(c: dict) -> dict:
+    civic = None
+    m = _CIVIC_VARIANT.search(c.get("note") or "")
+    if c.get("source") == "CIViC" and m:
+        civic = f"https://civicdb.org/links/variants/{m.group(1)}"
+    return {
+        "entry_id": c.get("entry_id", ""), "source": c.get("source", ""),
+        "status": c.get("status", ""), "driver_context": c.get("driver_context", ""),
+        "mechanism": c.get("mechanism", ""), "level": c.get("evidence", ""),
+        "tier": c.get("tier"), "resists": list(c.get("resists") or []),
+        "options": _options(c), "clinical_text": clinical_text(c.get("clinical_text") or c.get("note")),
+        "citations": [citation_link(x) for x in c.get("citations") or []], "source_url": civic,
+    }
+
+
+def _options(c: dict) -> list[dict]:
+    """Each option with its weight: evidence level and regulatory status when the catalogue gives
+    them per option (``option_details``: ``[{"option", "evidence", "regulatory", "investigational"}]``),
+    otherwise the entry's one ``option_evidence`` and no regulatory claim."""
+    details = {d.get("option"): d for d in c.get("option_details") or [] if isinstance(d, dict)}
+    out = []
+    for o in c.get("options") or []:
+        d = details.get(o, {})
+        evidence = d.get("evidence") or c.get("option_evidence") or ""
+        regulatory = d.get("regulatory") or ""
+        # investigational only when the catalogue says so: an evidence level alone does not tell
+        investigational = bool(d.get("investigational")) or regulatory == "investigational"
+        out.append({"option": o, "evidence": evidence, "regulatory": regulatory,
+                    "investigational": investigational})
+    return out
+
+
+def build_findings(calls: list[dict]) -> list[dict]:
+    """Group evidence rows into findings: one per (gene, protein/copy-number change, variant).
+
+    A finding's status is the strongest of its rows; what it resists, and the options, come from
+    the rows that carry that status (a CIViC sensitivity row never adds a resisted drug)."""
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for c in calls:
+        groups.setdefault((c["gene"], c["alteration"], c.get("variant") or ""), []).append(c)
+    out = []
+    for (gene, alteration, variant), rows in groups.items():
+        rows = sorted(rows, key=lambda c: (STATUS_ORDER.index(c["status"]), c.get("source") != "curated",
+                                           c.get("entry_id", "")))
+        lead = rows[0]
+        status = lead["status"]
+        weighed = [c for c in rows if c["status"] == status]
+        mechanisms = list(dict.fromkeys(c["mechanism"] for c in weighed))
+        options: dict[str, dict] = {}
+        for c in weighed:
+            for o in _options(c):
+                options.setdefault(o["option"], o)
+        subsumed = [c.get("subsumed_by") for c in rows if c.get("subsumed_by")]
+        vaf_ci = lead.get("vaf_ci") or wilson_ci(lead.get("alt_reads"), lead.get("depth"))
+        out.append({
+            "id": f"{gene} {alteration}" + (f" [{variant}]" if variant else ""),
+            "gene": gene, "alteration": alteration, "variant": variant, "status": status,
+            "status_text": STATUS_WORDS[status],
+            "meaning": MEANING.get(mechanisms[0], mechanisms[0].replace("_", " ")),
+            "mechanisms": mechanisms,
+            "tier": next((c["tier"] for c in weighed if c.get("tier")), None),
+            "resists": sorted({d for c in weighed for d in c.get("resists") or []}),
+            "resists_current": sorted({d for c in weighed for d in c.get("resists_current") or []}),
+            "options": list(options.values()),
+            "detail": {
+                "hgvsp": "; ".join(f"p.{a}" for a in alteration.split("+")) if variant else None,
+                "hgvsc": lead.get("hgvsc") or None, "transcript": lead.get("transcript") or None,
+                "exon": lead.get("exon"), "vaf": lead.get("vaf"), "vaf_ci": vaf_ci,
+                "depth": lead.get("depth"), "alt_reads": lead.get("alt_reads"),
+                "population_af": lead.get("population_af"), "filter": lead.get("filter") or _filter(lead),
+                "annotation": lead.get("annotation"), "copy_number": lead.get("copy_number"),
+                "adjusted_copy_number": lead.get("adjusted_copy_number"),
+            },
+            "phase": lead.get("phase") or "", "support": lead.get("support") or "ok",
+            "excluded_reason": lead.get("excluded_reason") or "",
+            "cautions": list(dict.fromkeys(w for c in rows for w in c.get("cautions") or [])),
+            "subsumed_by": subsumed[0] if subsumed and len(subsumed) == len(rows) else None,
+            "links": search_links(gene, alteration),
+            "evidence": [_evidence_row(c) for c in rows],
+        })
+    out.sort(key=lambda f: (STATUS_ORDER.index(f["status"]), f["subsumed_by"] is not None,
+                            "+" not in f["alteration"], f["gene"], f["alteration"]))
+    return out
+
+
+def is_main(f: dict) -> bool:
+    """A finding that drives the report: a resistance status, not read through a compound."""
+    return f["status"] in DETECTED and not f["subsumed_by"]
+
+
+def driver_evidence(model: dict) -> dict:
+    """The sample's own driver as seen in the data (the sign that tumour DNA was sampled).
+
+    A fusion driver cannot be seen in a small-variant VCF; a mutation driver is looked up among the
+    calls and the other variants of the driver gene. Other protein-changing variants of the driver
+    gene are listed too (e.g. an EGFR exon 20 insertion beside L858R)."""
+    s = model.get("sample", {})
+    driver, text = s.get("driver") or "", s.get("driver_text") or ""
+    gene = driver.split()[0] if driver else ""
+    out: dict[str, Any] = {"driver": driver, "driver_text": text, "gene": gene,
+                           "kind": "fusion" if driver.endswith("fusion") else "mutation",
+                           "detected": [], "other_changes": []}
+    if out["kind"] == "fusion" or not gene:
+        return out
+    wanted = {t.upper() for t in re.findall(r"\b[A-Z]\d+[A-Z*]\b", text)}
+    seen: dict[str, dict] = {}
+    for c in model.get("calls", []):
+        if c["gene"] == gene and c.get("variant") and c["alteration"].upper() in wanted:
+            seen.setdefault(c["variant"], {"change": c["alteration"], "variant": c["variant"],
+                                           "vaf": c.get("vaf"), "depth": c.get("depth"),
+                                           "alt_reads": c.get("alt_reads"), "in_catalogue": True})
+    for o in model.get("other_variants", []):
+        if o.get("gene") == gene and o.get("change") and not o["change"].endswith("="):
+            seen.setdefault(o["variant"], {"change": o["change"], "variant": o["variant"],
+                                           "vaf": o.get("vaf"), "depth": o.get("depth"),
+                                           "alt_reads": o.get("alt_reads"), "in_catalogue": False})
+    for v in seen.values():  # a driver written without a protein change: every change counts
+        hit = v["change"].upper() in wanted or not wanted
+        (out["detected"] if hit else out["other_changes"]).append(v)
+    return out
+
+
+def with_findings(model: dict) -> dict:
+    """The report model with ``findings`` added and ``summary.n_actionable`` counting findings."""
+    if "calls" not in model:
+        return model
+    findings = build_findings(model["calls"])
+    summary = dict(model.get("summary", {}))
+    summary["n_actionable"] = sum(1 for f in findings if f["status"] == "actionable_resistance"
+                                  and not f["subsumed_by"])
+    summary["n_findings"] = sum(1 for f in findings if is_main(f))
+    return {**model, "schema": REPORT_SCHEMA, "summary": summary, "findings": findings,
+            "driver_evidence": driver_evidence(model)}

@@ -1,0 +1,211 @@
+"""Findings: evidence rows grouped into one finding per alteration; links, clinical text, driver,
+meaning of each class, and the HTML/TSV neutralisation of hostile text (#9.12, #9.13)."""
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+
+from ctresist.findings import (
+    build_findings,
+    citation_link,
+    clinical_text,
+    driver_evidence,
+    search_links,
+    wilson_ci,
+    with_findings,
+)
+from ctresist.longitudinal import do_longitudinal
+from ctresist.report import tsv_cell, write_html, write_tsv
+
+
+def row(status="resistance_other_drugs", gene="EGFR", alteration="T790M", entry="E1", source="curated",
+        mechanism="on_target_gatekeeper", resists=("erlotinib",), current=(), options=(), **kw) -> dict:
+    """One evidence row as ``interpret`` writes it (keys of ctresist-report/1 calls)."""
+    base = {"status": status, "gene": gene, "alteration": alteration, "variant": "7:55181378:C>T",
+            "vaf": 0.021, "depth": 4200, "alt_reads": 88, "transcript": "ENST00000275493.7",
+            "hgvsc": "ENST00000275493.7:c.2369C>T", "annotation": "VEP", "copy_number": None, "phase": "",
+            "support": "ok", "excluded_reason": "", "cautions": [], "entry_id": entry,
+            "catalogue_alteration": alteration, "mechanism": mechanism, "driver_context": "EGFR mutation",
+            "resists": list(resists), "resists_current": list(current), "options": list(options),
+            "option_evidence": "", "evidence": "clinical", "citations": ["PMID:25939061"], "source": source,
+            "note": ""}
+    return {**base, **kw}
+
+
+def model(calls, driver="EGFR mutation", driver_text="EGFR L858R", other=(), specimen="plasma") -> dict:
+    return {"calls": calls, "other_variants": list(other), "not_interpretable": [], "copy_number": [],
+            "summary": {"actionable": any(c["status"] == "actionable_resistance" for c in calls),
+                        "n_actionable": 99, "headline": "h", "drugs_resisted": [], "remaining_options": [],
+                        "transformation_hint": ""},
+            "sample": {"sample": "S1", "patient": "P1", "collection_date": "2024-01-01", "specimen": specimen,
+                       "build": "GRCh38", "driver": driver, "driver_text": driver_text, "therapy": ["erlotinib"],
+                       "therapy_text": "erlotinib", "tumor_fraction": None, "has_normal": False},
+            "inputs": {"vcf": "s.vcf.gz", "cnv": None}, "thresholds": {"min_depth": 100},
+            "examined": {"vcf_records_read": 3, "region_queries": True, "variants_in_catalogue_genes": 3,
+                         "annotation": "VEP CSQ", "genes": ["EGFR"]},
+            "catalogue": {"version": "0.3.0", "sha256": "0" * 64, "sources": {"curated": 1}},
+            "ctresist_version": "0.1.0", "schema": "ctresist-report/1"}
+
+
+def test_one_t790m_is_one_finding_with_nested_evidence():
+    """EGFR T790M on erlotinib matched by 1 curated + 5 CIViC resistance rows and 9 CIViC
+    sensitivity rows (as in EGFR02): one finding, actionable, 15 evidence rows, n_actionable 1."""
+    calls = [row("actionable_resistance", current=["erlotinib"], options=["osimertinib"])]
+    calls += [row("actionable_resistance", entry=f"CIVIC_{i}", source="CIViC", current=["erlotinib"])
+              for i in range(1, 6)]
+    calls += [row("sensitivity_evidence", entry=f"CIVIC_S{i}", source="CIViC", mechanism="sensitivity",
+                  resists=()) for i in range(9)]
+    m = with_findings(model(calls))
+    [f] = m["findings"]
+    assert (f["id"], f["status"], len(f["evidence"])) == ("EGFR T790M [7:55181378:C>T]", "actionable_resistance", 15)
+    assert [e["source"] for e in f["evidence"][:2]] == ["curated", "CIViC"]  # curated row first
+    assert f["resists"] == ["erlotinib"] and f["resists_current"] == ["erlotinib"]
+    assert f["options"] == [{"option": "osimertinib", "evidence": "", "regulatory": "", "investigational": False}]
+    assert m["summary"]["n_actionable"] == 1 and m["summary"]["n_findings"] == 1
+    assert m["schema"] == "ctresist-report/2"
+
+
+def test_sensitivity_rows_never_add_resisted_drugs():
+    """A finding's resisted drugs come only from rows of its own (strongest) status."""
+    calls = [row("resistance_other_drugs", resists=["gefitinib"]),
+             row("sensitivity_evidence", entry="S", mechanism="sensitivity", resists=["osimertinib"])]
+    [f] = build_findings(calls)
+    assert f["resists"] == ["gefitinib"] and f["meaning"] == "On-target kinase mutation (gatekeeper)"
+
+
+def test_transformation_is_labelled_by_meaning():
+    """RB1 loss resists no drug but signals transformation: the label says so, not 'does not
+    affect the current therapy'."""
+    calls = [row(gene="RB1", alteration="loss", variant="", mechanism="histologic_transformation", resists=(),
+                 options=["platinum-etoposide"], copy_number=0.3, vaf=None, depth=None, alt_reads=None)]
+    [f] = build_findings(calls)
+    assert f["meaning"] == "Histologic transformation risk: consider re-biopsy"
+    assert f["detail"]["hgvsp"] is None and f["detail"]["copy_number"] == 0.3 and f["detail"]["vaf_ci"] is None
+
+
+def test_variant_detail_and_missing_counts(tmp_path):
+    """HGVS c./p., transcript, VAF with its 95 % Wilson interval, depth and alt reads are on the page;
+    a depth the caller did not report is 'not reported', never '?'."""
+    assert wilson_ci(41, 4150) == [0.007291, 0.013375]
+    assert wilson_ci(None, 4150) is None and wilson_ci(3, 0) is None
+    calls = [row("actionable_resistance", current=["erlotinib"]),
+             row("actionable_resistance", gene="MET", alteration="D1228N", variant="7:116771936:G>A",
+                 current=["erlotinib"], depth=None, alt_reads=None, vaf=0.05, support="caller FILTER=weak_evidence")]
+    html = tmp_path / "r.html"
+    write_html(model(calls), str(html))
+    text = html.read_text()
+    assert "p.T790M" in text and "c.2369C&gt;T" in text and "ENST00000275493.7" in text
+    assert "2.10 % (95 % CI 1.70&ndash;2.57 %)" in text
+    assert "4200 / 88" in text and "not reported / not reported" in text
+    assert "weak_evidence" in text and "/ ?" not in text and "? /" not in text
+
+
+def test_links_are_built_from_identifiers_only():
+    assert citation_link("PMID:25939061") == {"text": "PMID 25939061", "verified": True,
+                                              "url": "https://pubmed.ncbi.nlm.nih.gov/25939061/"}
+    assert citation_link("DOI:10.1158/2159-8290.CD-16-1123")["url"] == "https://doi.org/10.1158/2159-8290.CD-16-1123"
+    assert citation_link("UNVERIFIED:Rosen 2021 Clin Cancer Res 27(1):34-42 (seed 000, no PMID/DOI printed)") == {
+        "text": "unverified reference: Rosen 2021 Clin Cancer Res 27(1):34-42", "url": None, "verified": False}
+    assert [x["url"] for x in search_links("EGFR", "T790M")] == [
+        "https://www.ncbi.nlm.nih.gov/clinvar/?term=EGFR%5Bgene%5D+T790M",
+        "https://cancer.sanger.ac.uk/cosmic/search?q=EGFR+T790M", "https://www.oncokb.org/gene/EGFR/T790M"]
+    assert search_links("MET", "amplification")[2]["url"] == "https://www.oncokb.org/gene/MET"
+    [e] = build_findings([row(source="CIViC", note="CIViC level D (rating 3): Ba/F3 cells were resistant. | "
+                              "disease: NSCLC; variant: https://civic.genome.wustl.edu/api/variants/8; export row CIVIC_12")])[0]["evidence"]
+    assert e["source_url"] == "https://civicdb.org/links/variants/8"
+    assert e["clinical_text"] == "CIViC level D (rating 3): Ba/F3 cells were resistant."
+
+
+@pytest.mark.parametrize("note", [
+    "Lin2017 Table2 (cancerdiscovery highwire markup 40699; column assignment reconstructed from line-interleaved HTML)",
+    "gatekeeper (not retrieved)", "see /work/shared/seeds/000.txt", "Thress 2015 (CIViC line 109)"])
+def test_curation_remarks_are_never_clinical_text(note):
+    assert clinical_text(note) == ""
+
+
+def test_driver_shown_and_other_driver_gene_changes():
+    """EGFR L858R found among the calls is the driver (tumour DNA seen); an EGFR exon 20 insertion
+    among the other variants is listed as another change; a fusion driver says it was not checked."""
+    calls = [row("sensitivity_evidence", alteration="L858R", variant="7:55191822:T>G", vaf=0.04, depth=4000,
+                 alt_reads=160, mechanism="sensitivity", resists=())]
+    other = [{"gene": "EGFR", "variant": "7:55181320:C>CGGT", "change": "A767_V769dup",
+              "consequence": "inframe_insertion", "vaf": 0.01}]
+    d = driver_evidence(model(calls, other=other))
+    assert [(v["change"], v["vaf"], v["depth"]) for v in d["detected"]] == [("L858R", 0.04, 4000)]
+    assert [v["change"] for v in d["other_changes"]] == ["A767_V769dup"]
+    assert driver_evidence(model([], driver="ALK fusion", driver_text="EML4-ALK"))["kind"] == "fusion"
+    # a driver written without a protein change: each change in the gene is shown as the driver's
+    d = driver_evidence(model([], driver_text="EGFR exon 19 deletion", other=[
+        {"gene": "EGFR", "variant": "7:55174772:GGAATTAAGAGAAGCA>G", "change": "E746_A750del", "vaf": 0.08}]))
+    assert [v["change"] for v in d["detected"]] == ["E746_A750del"]
+
+
+def test_negative_plasma_says_what_was_not_assessed(tmp_path):
+    """No ctdna block: the report says absence was not assessed at read level; with one, it shows
+    tumour fraction, its source, the sites ruled out with their LoD and the caveat."""
+    html = tmp_path / "r.html"
+    write_html(model([]), str(html))
+    assert "not assessed at read level" in html.read_text()
+    m = model([])
+    m["ctdna"] = {"tumor_fraction": 0.004, "tumor_fraction_source": "ichorCNA",
+                  "ruled_out": [{"site": "EGFR C797S", "depth": 5200, "lod": 0.0012}],
+                  "caveat": "Low tumour fraction: a negative result may be a false negative (low shedding)."}
+    write_html(m, str(html))
+    text = html.read_text()
+    assert "Tumour fraction: 0.004 (source: ichorCNA)" in text
+    assert "<td>EGFR C797S</td><td>5200</td><td>0.12 %</td>" in text
+    assert "a negative result may be a false negative (low shedding)" in text
+    assert "not assessed at read level" not in text
+
+
+BIDI = "\u202eRB1\u202c \u2066x\u2069"
+
+
+def test_bidi_controls_are_neutralised_in_html_and_tsv(tmp_path):
+    """#9.13: U+202A-U+202E and U+2066-U+2069 never reach a report; they are shown as code points."""
+    assert tsv_cell(BIDI) == "<U+202E>RB1<U+202C> <U+2066>x<U+2069>"
+    m = model([row(alteration="T790M", cautions=[BIDI])])
+    m["sample"]["therapy_text"] = BIDI
+    html, tsv = tmp_path / "r.html", tmp_path / "r.tsv"
+    write_html(m, str(html))
+    write_tsv(m, str(tsv))
+    for text in (html.read_text(), tsv.read_text()):
+        assert not any(ch in text for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert "&lt;U+202E&gt;RB1" in html.read_text()
+
+
+def test_timeline_header_cells_are_neutralised(tmp_path):
+    """#9.12: a sample named like a formula, or with a tab/newline, is inert in timeline.tsv's header."""
+    reports = []
+    for i, (sample, date) in enumerate([("=HYPERLINK(\"x\")", "2024-01-01"), ("S\t2\nx", "2024-02-01")]):
+        m = model([row("actionable_resistance", current=["erlotinib"], vaf=0.01 * (i + 1))])
+        m["sample"].update(sample=sample, collection_date=date)
+        p = tmp_path / f"{i}.json"
+        p.write_text(json.dumps(m))
+        reports.append(str(p))
+    out = tmp_path / "t"
+    do_longitudinal(reports, "P1", f"{out}.json", f"{out}.tsv", f"{out}.html")
+    header = (tmp_path / "t.tsv").read_text().splitlines()[0].split("\t")
+    assert header == ["patient", "alteration", "mechanism", "trend", "first_detected",
+                      "2024-01-01:=HYPERLINK(\"x\")", "2024-02-01:S 2 x"]
+    html = (tmp_path / "t.html").read_text()
+    assert "<svg" in html and "<polyline" in html and "<script" not in html
+
+
+def test_formula_at_header_start_is_quoted():
+    """The header goes through the same cell function as the body."""
+    assert tsv_cell("=1+1:S") == "'=1+1:S"
+
+
+def test_render_cli_writes_findings_table(tmp_path):
+    """ctresist render of a report-model JSON: one <tbody> per finding in the findings table."""
+    calls = [row("actionable_resistance", current=["erlotinib"]),
+             row("actionable_resistance", entry="CIVIC_1", source="CIViC", current=["erlotinib"])]
+    src = tmp_path / "m.json"
+    src.write_text(json.dumps(model(calls)))
+    subprocess.run(["ctresist", "render", str(src), "--html", str(tmp_path / "r.html")], check=True)
+    html = (tmp_path / "r.html").read_text()
+    findings = html.split('<table class="findings" id="findings">')[1].split("</table>\n")[0]
+    assert findings.count('<tbody class="finding') == 1 and "Evidence (2 sources)" in findings
