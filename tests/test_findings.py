@@ -120,7 +120,7 @@ def test_links_are_built_from_identifiers_only():
 
 @pytest.mark.parametrize("note", [
     "Lin2017 Table2 (cancerdiscovery highwire markup 40699; column assignment reconstructed from line-interleaved HTML)",
-    "gatekeeper (not retrieved)", "see /work/shared/seeds/000.txt", "Thress 2015 (CIViC line 109)"])
+    "gatekeeper (not retrieved)", "see /srv/shared/seeds/000.txt", "from ../shared/data/x.tsv", "Thress 2015 (CIViC line 109)"])
 def test_curation_remarks_are_never_clinical_text(note):
     assert clinical_text(note) == ""
 

@@ -46,9 +46,10 @@ MEANING = {
 }
 
 #: remarks that belong to curation, never to a clinical report: a note containing one is not shown
-CURATION_MARKERS = ("highwire", "line-interleaved", "not retrieved", "no source retrieved", "/work/",
-                    "reconstructed", "column assignment", "civic line", "cgi line", "export row",
+CURATION_MARKERS = ("highwire", "line-interleaved", "not retrieved", "no source retrieved", "reconstructed", "column assignment", "civic line", "cgi line", "export row",
                     "seed 0", "markup", "flattening")
+#: a file path on the curator's machine (``/home/...``, ``../shared/...``): never clinical text
+MACHINE_PATH = re.compile(r"(?:^|[\s(])(?:\.\.?)?/[\w.-]+/[\w./-]+")
 
 _CIVIC_VARIANT = re.compile(r"civic[^\s]*/(?:api/|links/)?variants/(\d+)", re.I)
 
@@ -79,7 +80,7 @@ def clinical_text(note: str | None) -> str:
         return ""
     text = note.split(" | ")[0].strip()
     low = text.lower()
-    if any(m in low for m in CURATION_MARKERS) or re.search(r"https?://", text):
+    if any(m in low for m in CURATION_MARKERS) or re.search(r"https?://", text) or MACHINE_PATH.search(text):
         return ""
     return text
 
