@@ -268,6 +268,13 @@ def test_gene_level_cna_table_is_refused_with_reason():
         read_segments(str(p))
 
 
+def test_bom_and_crlf_are_read(tmp_path):
+    """A header with a UTF-8 byte-order mark and CRLF line ends (spreadsheet export) reads."""
+    p = tmp_path / "w.cns"
+    p.write_bytes(b"\xef\xbb\xbfchromosome\tstart\tend\tlog2\r\n7\t116600001\t116900000\t2.0\r\n")
+    assert genes(p, "GRCh38")["MET"].copy_number == 8.0
+
+
 def test_overlong_line_is_refused(tmp_path):
     """A line longer than 1 MiB is not a segment line: refused, memory stays bounded."""
     p = tmp_path / "l.cns"

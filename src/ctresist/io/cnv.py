@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from ctresist.errors import InputError
 from ctresist.genes import BUILDS, Gene, chrom_lengths, norm_chrom
 from ctresist.io.integrity import check_regular_file
+from ctresist.io.vcf import CNV_ALLELES, open_vcf
 
 log = logging.getLogger("ctresist")
 
@@ -113,8 +114,8 @@ CENTROMERE = {
 #: writes chromosome 23); a human genome has no chromosome 23, so they are read as X and Y
 NUMERIC_SEX_CHROMS = {"23": "X", "24": "Y"}
 
-#: symbolic ALT alleles of copy-number VCFs (DRAGEN, CRAFT, GATK gCNV, CNVkit export)
-CNV_ALTS = {"<DEL>", "<DUP>", "<CNV>", "<DUP:TANDEM>", "<LOH>", "<AMP>"}
+#: symbolic ALT alleles of copy-number VCFs: the VCF reader's list, plus DRAGEN's ASCN <LOH>
+CNV_ALTS = (*CNV_ALLELES, "<LOH")
 _BASES = re.compile(r"^[ACGTNacgtn*]+$")
 
 
@@ -229,7 +230,7 @@ def _lines(path: str) -> Iterator[tuple[int, str]]:
             except UnicodeDecodeError as exc:
                 raise InputError(f"{path}:{n}: not a text segment file (byte {exc.start + 1} is "
                                  "not UTF-8)") from None
-            yield n, text.rstrip("\r\n")
+            yield n, (text.lstrip("\ufeff") if n == 1 else text).rstrip("\r\n")
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -330,6 +331,8 @@ def _read_table(path: str, names: list[str]) -> tuple[list[Segment], dict[str, i
         start, end = num(c_start, int), num(c_end, int)
         if start is None or end is None:
             raise InputError(f"{path}:{lineno}: start/end missing")
+        if start < 0:
+            raise InputError(f"{path}:{lineno}: negative start {start}; coordinates start at 0 or 1")
         if end < start:
             # CNVkit writes such inverted zero-probe segments in real output (see its amplicon.cns
             # example): they carry no coverage, so they are skipped with a warning, not fatal.
@@ -415,8 +418,6 @@ def _number(path: str, lineno: int, row: list[str], idx: dict[str, int], col: st
 
 
 def _open_cnv_vcf(path: str, names: list[str]):
-    from ctresist.io.vcf import open_vcf
-
     for n in names:
         try:
             return open_vcf(path, tumor=n)
@@ -442,7 +443,7 @@ def _read_vcf(path: str, names: list[str]) -> tuple[list[Segment], dict[str, int
         n += 1
         where = f" record {n} ({v.CHROM}:{v.POS})"
         alts = list(v.ALT)
-        cnv_alts = [a for a in alts if a in CNV_ALTS]
+        cnv_alts = [a for a in alts if a.upper().startswith(CNV_ALTS)]
         if alts and not cnv_alts:
             if all(_BASES.match(a) for a in alts):
                 raise InputError(f"{path}:{where}: this is a small-variant VCF (ALT {','.join(alts)} "
