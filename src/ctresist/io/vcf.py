@@ -198,7 +198,10 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
         hint = ("the first line is not '##fileformat=VCFv4.x'; add it as the first line"
                 if first is not None and not first.startswith("##fileformat") else
                 "check that it has a ##fileformat header and a #CHROM line")
-        raise InputError(f"{path}: line 1: not a readable VCF ({_clean(exc)}); {hint}") from exc
+        detail = _clean(exc)
+        if "not valid bcf or vcf" in detail:
+            detail = "htslib does not recognise the format"
+        raise InputError(f"{path}: line 1: not a readable VCF ({detail}); {hint}") from exc
     raw = vcf.raw_header
     if "#CHROM" not in raw:
         raise InputError(f"{path}: no #CHROM header line; the file is not a complete VCF")
@@ -212,7 +215,8 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
                    csq_fields=_annotation_fields(vcf, "CSQ"), ann_fields=_annotation_fields(vcf, "ANN"))
     info.raw_header = raw
     info.kind = kind
-    info.header_lines = raw.count("\n")
+    text_header = _text_header(path, kind)
+    info.header_lines = len(text_header) if text_header is not None else raw.count("\n")
     info.eff_fields = _eff_fields(vcf)
     info.pave_fields = _pave_fields(vcf)
     info._header = callers.Header.parse(raw, len(samples))
@@ -223,7 +227,9 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
                         and ("END" in h.infos or "SVLEN" in h.infos)
                         and re.search(r"^##ALT=<ID=(CNV|DUP|DEL)", raw, flags=re.M) is not None)
     info.has_gt = re.search(r"^##FORMAT=<ID=GT,", raw, flags=re.M) is not None
-    header_contigs = re.findall(r"^##contig=<ID=([^,>]+)", raw, flags=re.M)
+    # htslib adds the contigs of an index to the header it returns: take them from the file's text
+    header_text = "\n".join(text_header) if text_header is not None else raw
+    header_contigs = re.findall(r"^##contig=<ID=([^,>]+)", header_text, flags=re.M)
     idx, why = integrity.index_status(path, kind, header_contigs)
     info.indexed = idx is not None
     if why:
@@ -246,6 +252,27 @@ def _clean(exc: BaseException) -> str:
     """An exception's text without control or non-printable bytes (corrupt BCF)."""
     text = str(exc).replace("\n", " ")
     return re.sub(r"[^\x20-\x7e]", "?", text)[:200]
+
+
+def _text_header(path: str, kind: str) -> list[str] | None:
+    """The header lines as written in the file (through #CHROM); None for BCF or unreadable."""
+    import gzip
+
+    if kind not in ("bgzf", "gzip", "text"):
+        return None
+    lines = []
+    try:
+        opener = gzip.open if kind != "text" else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if not line.startswith("#"):
+                    break
+                lines.append(line.rstrip("\r\n"))
+                if line.startswith("#CHROM"):
+                    break
+    except (OSError, EOFError, ValueError):
+        return None
+    return lines
 
 
 def _first_line(path: str, kind: str) -> str | None:
