@@ -149,9 +149,9 @@ def test_shipped_catalogue_obeys_every_rule(cat):
 
 @pytest.mark.parametrize("row_id,changes,match", [
     ("MET_amplification__RET_fusion", {"resists": "selpercatinib"},
-     r"MET_amplification__RET_fusion\): off-target row does not resist pralsetinib of the RET fusion drugs"),
+     r"MET_amplification__RET_fusion: off-target row does not resist pralsetinib of the RET fusion drugs"),
     ("RET_G810X__RET_fusion", {"resists": "selpercatinib"},
-     r"RET_G810X__RET_fusion\): catch-all resists fewer drugs than its specific siblings \(G810R, G810S, "
+     r"RET_G810X__RET_fusion: catch-all resists fewer drugs than its specific siblings \(G810R, G810S, "
      r"G810C\); add cabozantinib, pralsetinib, vandetanib"),
     ("ALK_L1152P__ALK_fusion", {"citations": "UNVERIFIED:someone 2020"}, r"only unverified citations"),
     ("ALK_G1202R__ALK_fusion", {"clinical": "CGI line 5 says so"}, r"clinical text holds curation remark 'CGI'"),
@@ -173,7 +173,7 @@ def test_imported_exact_row_may_not_hide_a_curated_catch_all(tmp_path):
     curated D1228X catch-all in MET exon 14 disease, and capmatinib resistance would be lost."""
     dst = _copy(tmp_path)
     _drop_row(dst, "MET_D1228N__MET_exon_14_skipping")
-    with pytest.raises(InputError, match=r"CIVIC_MET_D1228N_MET_exon_14_skipping_1\): hides the curated "
+    with pytest.raises(InputError, match=r"civic\.tsv:\d+: CIVIC_MET_D1228N_MET_exon_14_skipping_1: hides the curated "
                        r"catch-all MET_D1228X__MET_exon_14_skipping"):
         load_catalogue(str(dst / "catalogue"))
 

@@ -68,6 +68,7 @@ class Entry:
     curation: str
     source: str = "curated"
     line: int = 0
+    file: str = field(default="", compare=False)
     option_weights: dict[str, dict] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -299,7 +300,7 @@ def load_catalogue(folder: str | None = None) -> Catalogue:
                 mechanism=row["mechanism"], driver=row["driver"], resists=_split(row["resists"]),
                 options=options, option_levels=levels, level=row["level"], evidence=row["evidence"],
                 citations=_split(row["citations"]), clinical=row["clinical"], curation=row["curation"],
-                source=spec["source"], line=lineno,
+                source=spec["source"], line=lineno, file=str(path),
                 option_weights={o: _weight(o, lv, drugs) for o, lv in zip(options, levels)}))
             sources[spec["source"]] = sources.get(spec["source"], 0) + 1
     activating: dict[str, list[str]] = {}
@@ -326,7 +327,7 @@ def _weight(option: str, level: str, drugs: DrugVocabulary) -> dict:
 
 
 def _where(e: Entry) -> str:
-    return f"{e.source} catalogue line {e.line} ({e.id})"
+    return f"{e.file or e.source}:{e.line}: {e.id}"
 
 
 def validate_rules(cat: Catalogue) -> list[str]:
@@ -366,7 +367,7 @@ def validate_rules(cat: Catalogue) -> list[str]:
         offered = {d for o in e.options if "+" not in o for d in [o]}
         both = sorted(offered & set(e.resists))
         if both:
-            problems.append(f"{w}: {', '.join(both)} both resisted and offered")
+            problems.append(f"{w}: {', '.join(both)} both resisted and offered; keep it in one column")
         if e.source == "curated" and e.mechanism in OFF_TARGET and e.driver in cat.driver_drugs:
             exempt = {d for o in e.options for d in o.split("+") if e.gene in cat.drugs.targets(d)}
             missing = [d for d in cat.driver_drugs[e.driver] if d not in e.resists and d not in exempt]
@@ -385,7 +386,7 @@ def validate_rules(cat: Catalogue) -> list[str]:
                 extra = sorted(set(e.options) - common)
                 if extra:
                     problems.append(f"{w}: catch-all offers {', '.join(extra)}, which not every "
-                                    "specific sibling leaves")
+                                    "specific sibling leaves; remove it from options")
         if e.kind == "protein" and e.source != "curated" and e.components[0].kind == "missense":
             sibs = by_residue.get((e.gene, e.driver, e.components[0].start), [])
             catch = [c for c in cat.entries if c.kind == "residue" and c.source == "curated"
@@ -394,13 +395,15 @@ def validate_rules(cat: Catalogue) -> list[str]:
                 problems.append(f"{w}: hides the curated catch-all {catch[0].id} when a sample is read; "
                                 f"add a curated {e.gene} {e.alteration} row in {e.driver}")
         if e.level in ("A", "B") and e.evidence != "clinical":
-            problems.append(f"{w}: level {e.level} needs clinical evidence (is {e.evidence})")
+            problems.append(f"{w}: level {e.level} needs clinical evidence (is {e.evidence}); lower the level")
         m = CURATION_MARKERS.search(e.clinical)
         if m:
             problems.append(f"{w}: clinical text holds curation remark {m.group(0)!r}; move it to curation")
         for name in ("clinical", "curation"):
             if MACHINE_PATH.search(getattr(e, name)):
                 problems.append(f"{w}: column {name!r} holds a machine path; name the source instead")
+        if e.source == "curated" and not e.clinical:
+            problems.append(f"{w}: no clinical text; write what the alteration means for the next drug")
     return problems
 
 
