@@ -7,7 +7,8 @@ A catalogue entry contributes sites when it is a protein change (``T790M``), a r
 (``G810X``: every known allele at that residue), a compound (each component) or
 ``activating_mutation`` (the gene's listed activating specs, e.g. KRAS G12X). In an
 ``EGFR mutation`` context the driver's own activating alleles (L858R, exon 19 deletions) are
-added with role ``driver``: seeing them in plasma shows that the tumour sheds DNA.
+added with role ``driver`` (also when another source, e.g. CIViC, lists them as resistance):
+seeing them in plasma shows that the tumour sheds DNA.
 Amplifications, losses and alterations without a known allele (insertions, most indels) have no
 site here; they are listed by :func:`missing_alleles` so a report can say so.
 """
@@ -98,10 +99,11 @@ def sites_for(build: str, driver: str | None = None, drugs: list[str] | None = N
             old = chosen.get(key)
             if old is None:
                 chosen[key] = Site(gene, change, *key, hgvsc, role, (entry_id,) if entry_id else ())
-            elif entry_id and entry_id not in old.entries:
-                role = "resistance" if "resistance" in (role, old.role) else old.role
-                chosen[key] = Site(old.gene, old.alteration, *key, old.hgvsc, role,
-                                   old.entries + (entry_id,))
+            else:  # the driver role wins: the patient's own driver is not a resistance call
+                role = "driver" if "driver" in (role, old.role) else old.role
+                entries = old.entries + ((entry_id,) if entry_id and entry_id not in old.entries
+                                         else ())
+                chosen[key] = Site(old.gene, old.alteration, *key, old.hgvsc, role, entries)
 
     for e in cat.entries:
         if driver is not None and e.driver != driver:

@@ -3,8 +3,9 @@
 Formats (``fmt=None`` detects them from the name, then the content):
 
 * ``gvcf``: GATK/DRAGEN (``<NON_REF>``), bcftools/DeepVariant (``<*>``), Strelka/Pisces (ALT
-  ``.``) reference blocks spanning ``POS..INFO/END``. Depth is FORMAT ``MIN_DP`` (the block
-  minimum) when present, else FORMAT ``DP``, else INFO ``DP``. A variant record over the site gives
+  ``.``) reference blocks spanning ``POS..INFO/END``. Depth is the block minimum, FORMAT
+  ``MIN_DP`` (GATK/DRAGEN/Strelka) or INFO ``MinDP`` (bcftools), else FORMAT ``DP``, else INFO
+  ``DP``. A no-call block (``./.``) has depth 0. A variant record over the site gives
   its ``DP`` and, when it carries the site's allele, the allele's ``AD``. Read with
   :func:`ctresist.io.vcf.open_vcf` (tumour column chosen as for the main VCF).
 * ``mosdepth``: ``*.per-base.bed.gz`` (chrom, 0-based start, end, depth) and ``*.regions.bed.gz``
@@ -171,6 +172,8 @@ def _gvcf(path: str, sites: list[Site], sample: str | None) -> dict:
                 continue
             alts = [a for a in rec.ALT if a not in _REF_ALTS]
             depth = _fmt_value(rec, "MIN_DP", si) if not alts else None
+            if depth is None and not alts and rec.INFO.get("MinDP") is not None:
+                depth = int(rec.INFO.get("MinDP"))  # bcftools call -g
             if depth is None:
                 depth = _fmt_value(rec, "DP", si)
             if depth is None and rec.INFO.get("DP") is not None:
@@ -191,9 +194,7 @@ def _gvcf(path: str, sites: list[Site], sample: str | None) -> dict:
                 gt = rec.genotypes[si] if rec.genotypes else None
                 if gt is not None and all(a < 0 for a in gt[:-1]):
                     depth = 0  # no-call block: the caller could not assess it
-                note = (f"gVCF reference block {rec.CHROM}:{rec.POS}-{end}, "
-                        f"{'MIN_DP' if _fmt_value(rec, 'MIN_DP', si) is not None else 'DP'} "
-                        f"{depth:,}")
+                note = f"gVCF reference block {rec.CHROM}:{rec.POS}-{end}, minimum depth {depth:,}"
                 alleles = {}
             for p in hits:
                 old = out.get((chrom, p))
@@ -224,9 +225,9 @@ def _mosdepth(path: str, sites: list[Site]) -> dict:
             if start < p <= end:
                 out[(c, p)] = (int(depth), f"{kind} {depth:,.0f}", {})
 
-    index = any(os.path.exists(path + x) for x in (".csi", ".tbi"))
+    index = next((path + x for x in (".csi", ".tbi") if os.path.exists(path + x)), None)
     if index:
-        with pysam.TabixFile(path) as tbx:
+        with pysam.TabixFile(path, index=index) as tbx:
             for chrom, positions in want.items():
                 name = next((n for n in (chrom, "chr" + chrom) if n in tbx.contigs), None)
                 if name is None:
