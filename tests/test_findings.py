@@ -13,7 +13,7 @@ from ctresist.findings import (
     clinical_text,
     driver_evidence,
     search_links,
-    wilson_ci,
+    vaf_interval,
     with_findings,
 )
 from ctresist.longitudinal import do_longitudinal
@@ -88,8 +88,9 @@ def test_transformation_is_labelled_by_meaning():
 def test_variant_detail_and_missing_counts(tmp_path):
     """HGVS c./p., transcript, VAF with its 95 % Wilson interval, depth and alt reads are on the page;
     a depth the caller did not report is 'not reported', never '?'."""
-    assert wilson_ci(41, 4150) == [0.007291, 0.013375]
-    assert wilson_ci(None, 4150) is None and wilson_ci(3, 0) is None
+    assert vaf_interval({"alt_reads": 41, "depth": 4150}) == [0.007099, 0.013379]
+    assert vaf_interval({"alt_reads": None, "depth": 4150}) is None and vaf_interval({"alt_reads": 3, "depth": 0}) is None
+    assert vaf_interval({"alt_reads": 41, "depth": 4150, "ci_low": 0.001, "ci_high": 0.02}) == [0.001, 0.02]
     calls = [row("actionable_resistance", current=["erlotinib"]),
              row("actionable_resistance", gene="MET", alteration="D1228N", variant="7:116771936:G>A",
                  current=["erlotinib"], depth=None, alt_reads=None, vaf=0.05, support="caller FILTER=weak_evidence")]
@@ -97,7 +98,7 @@ def test_variant_detail_and_missing_counts(tmp_path):
     write_html(model(calls), str(html))
     text = html.read_text()
     assert "p.T790M" in text and "c.2369C&gt;T" in text and "ENST00000275493.7" in text
-    assert "2.10 % (95 % CI 1.70&ndash;2.57 %)" in text
+    assert "2.10 % (95 % CI 1.68&ndash;2.58 %)" in text
     assert "4200 / 88" in text and "not reported / not reported" in text
     assert "weak_evidence" in text and "/ ?" not in text and "? /" not in text
 
@@ -155,9 +156,34 @@ def test_negative_plasma_says_what_was_not_assessed(tmp_path):
     write_html(m, str(html))
     text = html.read_text()
     assert "Tumour fraction: 0.004 (source: ichorCNA)" in text
-    assert "<td>EGFR C797S</td><td>5200</td><td>0.12 %</td>" in text
+    assert '<td>EGFR C797S</td><td>ruled out to its LoD</td><td>5200</td><td>not reported</td><td>0.12 %</td><td class="small"></td>' in text
     assert "a negative result may be a false negative (low shedding)" in text
     assert "not assessed at read level" not in text
+
+
+def test_ctdna_site_states_from_read_level_evidence(tmp_path):
+    """The ctDNA block as ``genotype.site_states``/``per_change`` and ``purity.TumourFraction``
+    write it: each site's state in words, its depth, VAF with CI, LoD, and the shedding caveat when
+    a negative is not informative."""
+    m = model([])
+    m["ctdna"] = {
+        "tumor_fraction": {"value": 0.01, "method": "ichorCNA", "text": "1.0 % (ichorCNA)", "low": None, "high": None},
+        "sites": [
+            {"gene": "EGFR", "alteration": "C797S", "state": "not_detected", "depth": 2400, "alt_reads": 0,
+             "vaf": 0.0, "ci_low": 0.0, "ci_high": 0.0015, "lod": 0.0026, "informative": False,
+             "text": "not detected; 95 % LoD 0.26 % at 2,400x"},
+            {"gene": "EGFR", "alteration": "T790M", "state": "read_level_only", "depth": 3000, "alt_reads": 6,
+             "vaf": 0.002, "ci_low": 0.0007, "ci_high": 0.0044, "lod": None, "informative": None, "text": "possible"},
+            {"gene": "MET", "alteration": "D1228N", "state": "not_assessable", "depth": 40, "alt_reads": 0,
+             "vaf": None, "ci_low": None, "ci_high": None, "lod": None, "informative": None, "text": "depth 40"}]}
+    html = tmp_path / "r.html"
+    write_html(m, str(html))
+    text = html.read_text()
+    assert "Tumour fraction: 1.0 % (ichorCNA) (source: ichorCNA)" in text
+    assert "<td>EGFR C797S</td><td>not detected (not informative)</td><td>2400</td><td>0.00 % (0.00 %&ndash;0.15 %)</td><td>0.26 %</td>" in text
+    assert "<td>EGFR T790M</td><td>POSSIBLE, confirm (reads only)</td>" in text
+    assert "<td>MET D1228N</td><td>NOT ASSESSABLE</td><td>40</td><td>not reported</td><td>not reported</td>" in text
+    assert "Some negative sites are not informative" in text
 
 
 BIDI = "\u202eRB1\u202c \u2066x\u2069"
@@ -209,3 +235,41 @@ def test_render_cli_writes_findings_table(tmp_path):
     html = (tmp_path / "r.html").read_text()
     findings = html.split('<table class="findings" id="findings">')[1].split("</table>\n")[0]
     assert findings.count('<tbody class="finding') == 1 and "Evidence (2 sources)" in findings
+
+
+def test_no_resistance_is_never_claimed_when_variants_were_not_interpretable(tmp_path):
+    """ALK02's case since the SnpEff reader refuses its 15-field ANN entries: no call, but the page
+    says the sample was not fully assessed, names the variants and shows the limitations at the top."""
+    m = model([])
+    m["not_interpretable"] = [{"gene": "ALK", "variant": "chr2:29445270:A>C", "record": 1,
+                               "reason": "malformed SnpEff entry"}]
+    m["summary"]["limitations"] = ["1 variant(s) in catalogue genes could not be interpreted (see 'not interpretable')"]
+    html = tmp_path / "r.html"
+    write_html(m, str(html))
+    text = html.read_text()
+    assert ("NOT FULLY ASSESSED: 1 variant in catalogue genes could not be interpreted (ALK chr2:29445270:A&gt;C); "
+            "resistance among them cannot be excluded.") in text
+    top = text.split('id="findings"')[0] if 'id="findings"' in text else text.split("Resistance findings")[0]
+    assert "Not examined in this report:" in top and "could not be interpreted (see &#39;not interpretable&#39;)" in top
+
+
+def test_options_carry_their_weight_and_investigational_agents_stand_apart(tmp_path):
+    """Per-option level and drug status from the catalogue's option line; an investigational agent
+    is labelled in words (and dashed), an option in doubt says what may resist it."""
+    c = row("actionable_resistance", gene="ALK", alteration="G1202R", variant="2:29220747:C>T",
+            current=["alectinib"], options=["lorlatinib", "neladalkib"],
+            option_evidence="lorlatinib: approved; neladalkib: preclinical (investigational)")
+    [f] = build_findings([c])
+    assert f["options"] == [
+        {"option": "lorlatinib", "evidence": "approved", "regulatory": "approved", "investigational": False},
+        {"option": "neladalkib", "evidence": "preclinical", "regulatory": "investigational", "investigational": True}]
+    m = model([c])
+    m["summary"].update(drugs_resisted=["alectinib"], remaining_options=["lorlatinib", "neladalkib"],
+                        options_in_doubt={"lorlatinib": ["ALK L1196M"]})
+    html = tmp_path / "r.html"
+    write_html(m, str(html))
+    text = html.read_text()
+    assert ('<span class="tag">lorlatinib <span class="small">(evidence: approved; in doubt: possibly resisted by '
+            'ALK L1196M)</span></span>') in text
+    assert ('<span class="tag inv">neladalkib <span class="small">(evidence: preclinical; INVESTIGATIONAL agent)'
+            '</span></span>') in text

@@ -7,10 +7,11 @@ protein change); the text shown is clinical text only, never curation remarks.
 """
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 from urllib.parse import quote, quote_plus
+
+from ctresist.stats import vaf_ci
 
 #: report.json structure version; bump when the structure of the written JSON changes
 REPORT_SCHEMA = "ctresist-report/2"
@@ -98,14 +99,17 @@ def search_links(gene: str, alteration: str) -> list[dict]:
     ]
 
 
-def wilson_ci(alt: Any, depth: Any, z: float = 1.96) -> list[float] | None:
-    """95 % Wilson score interval of the VAF from alt reads / depth (binomial sampling only)."""
-    if not isinstance(alt, (int, float)) or not isinstance(depth, (int, float)) or depth <= 0 or alt < 0:
+def vaf_interval(c: dict) -> list[float] | None:
+    """95 % VAF interval of one evidence row: the model's own (``ci_low``/``ci_high``) when it has
+    one, otherwise the exact Clopper-Pearson interval from alt reads and depth
+    (:func:`ctresist.stats.vaf_ci`); None without both counts."""
+    if c.get("ci_low") is not None and c.get("ci_high") is not None:
+        return [round(c["ci_low"], 6), round(c["ci_high"], 6)]
+    alt, depth = c.get("alt_reads"), c.get("depth")
+    if not isinstance(alt, int) or not isinstance(depth, int) or depth <= 0 or not 0 <= alt <= depth:
         return None
-    n, p = float(depth), min(float(alt) / float(depth), 1.0)
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return [round(max(0.0, centre - half), 6), round(min(1.0, centre + half), 6)]
+    lo, hi = vaf_ci(alt, depth)
+    return None if lo is None or hi is None else [round(lo, 6), round(hi, 6)]
 
 
 def _filter(c: dict) -> str | None:
@@ -122,28 +126,43 @@ def _evidence_row(c: dict) -> dict:
     return {
         "entry_id": c.get("entry_id", ""), "source": c.get("source", ""),
         "status": c.get("status", ""), "driver_context": c.get("driver_context", ""),
-        "mechanism": c.get("mechanism", ""), "level": c.get("evidence", ""),
-        "tier": c.get("tier"), "resists": list(c.get("resists") or []),
-        "options": _options(c), "clinical_text": clinical_text(c.get("clinical_text") or c.get("note")),
+        "mechanism": c.get("mechanism", ""), "evidence_type": c.get("evidence", ""),
+        "tier": call_tier(c.get("level")), "resists": list(c.get("resists") or []),
+        "options": _options(c), "clinical_text": clinical_text(c.get("clinical") or c.get("note")),
         "citations": [citation_link(x) for x in c.get("citations") or []], "source_url": civic,
     }
 
 
 def _options(c: dict) -> list[dict]:
-    """Each option with its weight: evidence level and regulatory status when the catalogue gives
-    them per option (``option_details``: ``[{"option", "evidence", "regulatory", "investigational"}]``),
-    otherwise the entry's one ``option_evidence`` and no regulatory claim."""
-    details = {d.get("option"): d for d in c.get("option_details") or [] if isinstance(d, dict)}
+    """Each remaining option with its weight, as the catalogue declares it: ``option_weights``
+    (``{option: {"level", "status", "investigational": [drugs]}}``) when the model carries it,
+    otherwise the catalogue's one-line ``option_evidence`` (``"lorlatinib: approved; neladalkib:
+    preclinical (investigational)"``); an old single level applies to every option."""
+    weights = c.get("option_weights") or {}
+    parsed = {}
+    text = c.get("option_evidence") or ""
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        m = re.fullmatch(r"(.+?):\s*([\w ]+?)(\s*\(investigational\))?", part)
+        if m:
+            parsed[m.group(1).strip()] = {"level": m.group(2).strip().replace(" ", "_"),
+                                          "status": "investigational" if m.group(3) else "approved"}
     out = []
     for o in c.get("options") or []:
-        d = details.get(o, {})
-        evidence = d.get("evidence") or c.get("option_evidence") or ""
-        regulatory = d.get("regulatory") or ""
-        # investigational only when the catalogue says so: an evidence level alone does not tell
-        investigational = bool(d.get("investigational")) or regulatory == "investigational"
-        out.append({"option": o, "evidence": evidence, "regulatory": regulatory,
-                    "investigational": investigational})
+        w = weights.get(o) or parsed.get(o)
+        if w is None:  # an old catalogue: one evidence level for all options, no status
+            w = {"level": "" if parsed else text, "status": ""}
+        out.append({"option": o, "evidence": w.get("level") or "", "regulatory": w.get("status") or "",
+                    "investigational": w.get("status") == "investigational"})
     return out
+
+
+def call_tier(level: str | None) -> str | None:
+    """AMP/ASCO/CAP tier of a call from its evidence level (Li et al. 2017): A/B tier I, C/D tier II."""
+    if level in ("A", "B"):
+        return f"Tier I (level {level})"
+    if level in ("C", "D"):
+        return f"Tier II (level {level})"
+    return None
 
 
 def build_findings(calls: list[dict]) -> list[dict]:
@@ -167,21 +186,21 @@ def build_findings(calls: list[dict]) -> list[dict]:
             for o in _options(c):
                 options.setdefault(o["option"], o)
         subsumed = [c.get("subsumed_by") for c in rows if c.get("subsumed_by")]
-        vaf_ci = lead.get("vaf_ci") or wilson_ci(lead.get("alt_reads"), lead.get("depth"))
+        interval = vaf_interval(lead)
         out.append({
             "id": f"{gene} {alteration}" + (f" [{variant}]" if variant else ""),
             "gene": gene, "alteration": alteration, "variant": variant, "status": status,
             "status_text": STATUS_WORDS[status],
             "meaning": MEANING.get(mechanisms[0], mechanisms[0].replace("_", " ")),
             "mechanisms": mechanisms,
-            "tier": next((c["tier"] for c in weighed if c.get("tier")), None),
+            "tier": next((t for t in (call_tier(c.get("level")) for c in weighed) if t), None),
             "resists": sorted({d for c in weighed for d in c.get("resists") or []}),
             "resists_current": sorted({d for c in weighed for d in c.get("resists_current") or []}),
             "options": list(options.values()),
             "detail": {
                 "hgvsp": "; ".join(f"p.{a}" for a in alteration.split("+")) if variant else None,
                 "hgvsc": lead.get("hgvsc") or None, "transcript": lead.get("transcript") or None,
-                "exon": lead.get("exon"), "vaf": lead.get("vaf"), "vaf_ci": vaf_ci,
+                "exon": lead.get("exon"), "vaf": lead.get("vaf"), "vaf_ci": interval,
                 "depth": lead.get("depth"), "alt_reads": lead.get("alt_reads"),
                 "population_af": lead.get("population_af"), "filter": lead.get("filter") or _filter(lead),
                 "annotation": lead.get("annotation"), "copy_number": lead.get("copy_number"),
