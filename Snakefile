@@ -1,17 +1,11 @@
-# ctresist: resistance to targeted therapy from tissue or plasma (ctDNA) VCF + CNV calls.
-from snakemake.utils import min_version
-
-min_version("8.0")
+# ctresist: the workflow is workflow/Snakefile (catalog layout); this file lets `snakemake` run
+# from the repository root.
 
 
-configfile: "config/config.yaml"
+include: "workflow/Snakefile"
 
 
-include: "workflow/rules/common.smk"
-include: "workflow/rules/annotate.smk"
-include: "workflow/rules/longitudinal.smk"
-
-
-rule all:
+rule default:
+    default_target: True
     input:
-        all_outputs(),
+        rules.all.input,

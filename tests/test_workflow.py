@@ -114,20 +114,144 @@ def test_batch_summary_lists_every_sample(ran):
 
 
 def test_lint_and_dry_run(ran):
-    """snakemake --lint finds nothing serious: the only lint left is "specify a conda environment"
-    (the tool is pip-installed with the workflow, see README); a dry run then has nothing to do."""
+    """snakemake --lint finds nothing (conda env per rule, no hard-coded paths, no environment
+    variables); a dry run then has nothing to do."""
     lint = smk(ran, "--lint", check=False)
-    found = {ln.strip() for ln in (lint.stdout + lint.stderr).splitlines() if ln.strip().startswith("*")}
-    assert found <= {"* Specify a conda environment or container for each rule.:"}, found
+    found = [ln.strip() for ln in (lint.stdout + lint.stderr).splitlines() if ln.strip().startswith("*")]
+    assert found == [] and lint.returncode == 0, lint.stdout + lint.stderr
     dry = smk(ran, "-n")
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
 
-def test_invalid_sheet_fails_before_any_job(repo_copy):
-    """A bad specimen value stops the workflow at start-up with the column named."""
-    sheet = repo_copy / "config" / "samples.tsv"
-    sheet.write_text(sheet.read_text().replace("\tplasma\t", "\tblood\t", 1))
+HEADER = "sample\tpatient\tcollection_date\tspecimen\tvcf\tcnv\tdriver\ttherapy\tgenome_build"
+ALK01_T1 = "ALK01_T1_plasma\tALK01\t2024-04-02\tplasma\ttest_data/ALK01_T1_plasma.vcf.gz\t\tEML4-ALK\tAlecensa\tGRCh38"
+ALK02 = "ALK02_tissue\tALK02\t2012-03-14\ttissue\ttest_data/ALK02_tissue.vcf\t\tEML4-ALK\tcrizotinib\tGRCh37"
+
+
+def write_sheet(repo, *rows, name="samples.tsv"):
+    """The sheet, and the config pointing at the copy's own annotations (so that edits elsewhere
+    cannot trigger reruns)."""
+    (repo / "config" / name).write_text("\n".join([HEADER, *rows]) + "\n")
+    cfg = repo / "config" / "config.yaml"
+    if "\nannotations:" not in cfg.read_text():
+        cfg.write_text(cfg.read_text() + "annotations: annotations\n")
+
+
+def calls(repo, sample):
+    model = json.loads((repo / "results" / sample / "report.json").read_text())
+    return [(c["status"], c["gene"], c["alteration"]) for c in model["calls"]
+            if c["status"] != "sensitivity_evidence"], model["thresholds"]
+
+
+def jobs_to_run(proc) -> dict[str, int]:
+    """{rule: count} from the job-stats table of a dry run."""
+    out, table = {}, False
+    for line in (proc.stdout + proc.stderr).splitlines():
+        parts = line.split()
+        if parts[:2] == ["job", "count"]:
+            table = True
+        elif table and len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+            out[parts[0]] = int(parts[1])
+        elif table and parts and parts[0] == "total":
+            break
+    return out
+
+
+def test_user_configfile_reaches_every_job(repo_copy):
+    """#8.8: `snakemake --configfile mine.yaml` with plasma min_alt_reads 20: ALK01_T1 G1202R
+    (12 alt reads of 3000, VAF 0.4 %) is low support, as through the CLI with the same config;
+    with the shipped thresholds (min_alt_reads 3) the same sample is actionable. Changing tissue
+    thresholds then reruns only the tissue sample's jobs."""
+    write_sheet(repo_copy, ALK01_T1, ALK02, name="mine.tsv")
+    mine = repo_copy / "mine.yaml"
+    mine.write_text("samples: config/mine.tsv\nlongitudinal: false\nannotations: annotations\n"
+                    "thresholds:\n  plasma:\n    min_alt_reads: 20\n")
+    proc = smk(repo_copy, "--configfile", str(mine), check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got, th = calls(repo_copy, "ALK01_T1_plasma")
+    assert got == [("resistance_low_support", "ALK", "G1202R")]
+    assert (th["min_alt_reads"], th["min_depth"], th["min_vaf"]) == (20, 100, 0.001)
+    cli = subprocess.run(["ctresist", "annotate", "--sheet", "config/mine.tsv", "--sample",
+                          "ALK01_T1_plasma", "--config", str(mine), "-o", "cli.json"],
+                         cwd=repo_copy, env=snakemake_env(), capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    model = json.loads((repo_copy / "cli.json").read_text())
+    assert [c["status"] for c in model["calls"] if c["gene"] == "ALK"] == ["resistance_low_support"]
+    # only the tissue sample depends on tissue thresholds: one annotate + one render
+    mine.write_text(mine.read_text() + "  tissue:\n    min_vaf: 0.05\n")
+    dry = smk(repo_copy, "-n", "--configfile", str(mine))
+    assert jobs_to_run(dry) == {"annotate": 1, "render": 1, "summary": 1, "default": 1}, dry.stdout + dry.stderr
+    assert "results/ALK02_tissue/report.json" in dry.stdout
+    # the shipped thresholds: actionable again
+    mine.write_text("samples: config/mine.tsv\nlongitudinal: false\nannotations: annotations\n")
+    proc = smk(repo_copy, "--configfile", str(mine), check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got, th = calls(repo_copy, "ALK01_T1_plasma")
+    assert got == [("actionable_resistance", "ALK", "G1202R")] and th["min_alt_reads"] == 3
+
+
+def test_appending_a_sample_runs_only_its_jobs(repo_copy):
+    """#14.6: a new row adds its annotate/render, its patient's timeline and the summary, nothing
+    else; a catalogue changelog edit reruns nothing."""
+    write_sheet(repo_copy, ALK02)
+    assert smk(repo_copy).returncode == 0
+    write_sheet(repo_copy, ALK02, ALK01_T1)
+    changelog = repo_copy / "annotations" / "catalogue" / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text() + "\n")
+    dry = smk(repo_copy, "-n")
+    assert jobs_to_run(dry) == {"annotate": 1, "render": 1, "longitudinal": 1, "summary": 1,
+                                "default": 1}
+    assert "results/ALK02_tissue/report.json" not in dry.stdout.replace("input: results/ALK02_tissue/report.json", "")
+
+
+def test_strict_config_schema_names_the_misspelt_key(repo_copy):
+    """#14.2: a misspelt threshold (min_dept) is refused before any job, naming the key."""
+    cfg = repo_copy / "config" / "config.yaml"
+    cfg.write_text(cfg.read_text().replace("min_depth: 100", "min_dept: 100"))
     proc = smk(repo_copy, check=False)
     assert proc.returncode != 0
-    assert "samples.tsv:2: column 'specimen': invalid value 'blood'" in proc.stderr
+    assert "min_dept" in proc.stderr and "Additional properties are not allowed" in proc.stderr
+    assert not (repo_copy / "results").exists()
+
+
+def test_one_uninterpretable_row_fails_only_its_sample(repo_copy):
+    """#9.9: an unknown driver, a misspelt drug and an unknown specimen each fail their own
+    sample's job with the reason in the batch summary; the other samples are reported."""
+    bad_driver = ALK01_T1.replace("ALK01_T1_plasma", "BAD_DRIVER").replace("EML4-ALK", "EML4-ALX")
+    bad_drug = ALK01_T1.replace("ALK01_T1_plasma", "BAD_DRUG").replace("Alecensa", "alectinibb")
+    bad_specimen = ALK01_T1.replace("ALK01_T1_plasma", "BAD_SPECIMEN").replace("\tplasma\t", "\tblood\t")
+    write_sheet(repo_copy, ALK01_T1, bad_driver, bad_drug, bad_specimen, ALK02)
+    proc = smk(repo_copy, "--keep-going", check=False)
+    assert proc.returncode != 0
+    with open(repo_copy / "results" / "_batch" / "summary.tsv") as fh:
+        rows = {r["sample"]: r for r in csv.DictReader(fh, delimiter="\t")}
+    assert {s: r["outcome"] for s, r in rows.items()} == {
+        "ALK01_T1_plasma": "ok", "ALK02_tissue": "ok", "BAD_DRIVER": "failed",
+        "BAD_DRUG": "failed", "BAD_SPECIMEN": "failed"}
+    assert "EML4-ALX" in rows["BAD_DRIVER"]["headline"]
+    assert "alectinibb" in rows["BAD_DRUG"]["headline"]
+    assert "column 'specimen': 'blood' is not one of plasma, tissue" in rows["BAD_SPECIMEN"]["headline"]
+    assert rows["ALK01_T1_plasma"]["actionable"] == "ALK G1202R"
+
+
+@pytest.mark.parametrize("sample,why", [
+    ("S" + "0" * 20, "repeated"),
+    ("S" * 101, "100"),
+])
+def test_sample_ids_snakemake_cannot_use_are_refused_at_start(repo_copy, sample, why):
+    """#9.8: a periodic ID (Snakemake's PeriodicWildcardError) or a 101-character one (file name
+    too long) is refused before any job, with the sheet line and the rule."""
+    write_sheet(repo_copy, ALK02, ALK01_T1.replace("ALK01_T1_plasma", sample))
+    proc = smk(repo_copy, check=False)
+    assert proc.returncode != 0
+    assert "samples.tsv:3: column 'sample'" in proc.stderr and why in proc.stderr, proc.stderr[-2000:]
+    assert not (repo_copy / "results").exists()
+
+
+def test_sheet_structure_fails_before_any_job(repo_copy):
+    """Duplicate IDs are the sheet's structure: the workflow stops at start-up, naming the line."""
+    write_sheet(repo_copy, ALK02, ALK02)
+    proc = smk(repo_copy, check=False)
+    assert proc.returncode != 0
+    assert "samples.tsv:3: column 'sample': duplicate sample ID 'ALK02_tissue'" in proc.stderr
     assert not (repo_copy / "results").exists()

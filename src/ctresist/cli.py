@@ -48,6 +48,18 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
 
     cat = load_catalogue(args.catalogue)
     config = _load_config(args.config)
+    if args.settings:
+        try:
+            settings = json.loads(args.settings)
+            if not isinstance(settings, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            raise InputError(f"--settings: not a JSON object of config settings ({exc}); give "
+                             "e.g. '{\"thresholds\": {\"plasma\": {\"min_vaf\": 0.002}}}'") from None
+        config.update(settings)
+    for key, value in (("reference_fasta", args.reference_fasta), ("gff3", args.gff3)):
+        if value:  # one file for this sample's build
+            config[key] = {build: value for build in ("GRCh37", "GRCh38")}
     if args.sheet:
         from ctresist.sheet import read_sheet
 
@@ -65,7 +77,11 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
         missing = [k for k in ("vcf", "driver", "specimen", "genome_build") if not row[k]]
         if missing:
             raise InputError(f"annotate: give --sheet, or --{' --'.join(m.replace('genome_build', 'build') for m in missing)}")
-        where = "command line"
+        where = args.origin
+        for col, allowed in (("specimen", ("plasma", "tissue")), ("genome_build", ("GRCh37", "GRCh38"))):
+            if row[col] not in allowed:
+                raise InputError(f"{where}: column {col!r}: {row[col]!r} is not one of "
+                                 f"{', '.join(allowed)}; fix the sample sheet")
     ctx = context_from_row(row, cat, where)
     log.info("annotating %s (%s, %s, %s)", ctx.sample, ctx.specimen, ctx.driver, ctx.build)
     model = do_annotate(ctx, row["vcf"], row.get("cnv") or None, cat,
@@ -156,7 +172,21 @@ def _cmd_longitudinal(args: argparse.Namespace) -> None:
 def _cmd_summary(args: argparse.Namespace) -> None:
     from ctresist.longitudinal import do_batch_summary
 
-    do_batch_summary(args.reports, args.failed or [], args.tsv, args.html)
+    failed = list(args.failed or [])
+    if args.failed_from:
+        from ctresist.batch import MAX_REASON
+
+        try:
+            with open(args.failed_from, encoding="utf-8", errors="replace") as fh:
+                for line in fh:
+                    if line.strip():
+                        sample, _, reason = line.strip().partition(":")
+                        if len(reason) > MAX_REASON:
+                            reason = reason[:MAX_REASON] + f" ... [{len(reason) - MAX_REASON} more characters]"
+                        failed.append(f"{sample}:{reason}")
+        except OSError as exc:
+            raise InputError(f"{args.failed_from}: cannot read the failed-sample list ({exc.strerror})") from None
+    do_batch_summary(args.reports, failed, args.tsv, args.html)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors on stderr")
     p.add_argument("--annotations", help="annotations folder (default: the shipped annotations/)")
     p.add_argument("--catalogue", help="catalogue folder (default: <annotations>/catalogue)")
+    p.add_argument("--timeout", type=int, default=0, metavar="SECONDS",
+                   help="stop with an error after this many seconds (0: no limit; the workflow "
+                   "passes config job_timeout)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     a = sub.add_parser("annotate", help="match one sample's VCF (+CNV) against the catalogue -> JSON",
@@ -178,8 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--cnv", help="copy-number segments (CNVkit .cns, PURPLE, generic)")
     a.add_argument("--driver", help="driver, e.g. EML4-ALK, KIF5B-RET, 'EGFR L858R'")
     a.add_argument("--therapy", help="current drug(s), e.g. alectinib, Alecensa, 'osimertinib+savolitinib'")
-    a.add_argument("--specimen", choices=["plasma", "tissue"], help="specimen type")
-    a.add_argument("--build", choices=["GRCh37", "GRCh38"], help="genome build of the inputs")
+    a.add_argument("--specimen", help="specimen type: plasma or tissue")
+    a.add_argument("--build", help="genome build of the inputs: GRCh37 or GRCh38")
     a.add_argument("--patient", help="patient ID (groups samples into a timeline)")
     a.add_argument("--date", help="collection date YYYY-MM-DD")
     a.add_argument("--tumor-sample", help="tumour column of a multi-sample VCF")
@@ -187,6 +220,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--tumor-fraction", help="ctDNA fraction or purity 0-1 (corrects copy number)")
     a.add_argument("--bam", help="BAM/CRAM of the sample: phases compound mutations from reads")
     a.add_argument("--config", help="config.yaml with threshold overrides and reference paths")
+    a.add_argument("--settings", help="the same settings as a JSON object (the workflow passes "
+                   "the merged Snakemake config this sample uses); overrides --config")
+    a.add_argument("--reference-fasta", help="reference FASTA of the sample's build (overrides "
+                   "config reference_fasta)")
+    a.add_argument("--gff3", help="Ensembl/GENCODE GFF3 of the sample's build (overrides config gff3)")
+    a.add_argument("--origin", default="command line",
+                   help="where the sample's values come from, named in errors (e.g. the sheet)")
     a.add_argument("-o", "--output", required=True, help="report JSON to write")
     a.set_defaults(func=_cmd_annotate)
 
@@ -215,6 +255,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="batch summary of all samples (and failed ones)")
     s.add_argument("reports", nargs="*", help="report JSONs")
     s.add_argument("--failed", nargs="*", help="'sample:reason' of failed samples")
+    s.add_argument("--failed-from", metavar="FILE",
+                   help="file with one 'sample: reason' per line (no argument-length limit)")
     s.add_argument("--tsv", required=True)
     s.add_argument("--html", required=True)
     s.set_defaults(func=_cmd_summary)
@@ -264,20 +306,76 @@ class _HtslibStderr:
         return "; htslib: " + re.sub(r"^\[E::\w+\]\s*", "", errs[-1])
 
 
+class _Timeout(BaseException):  # not swallowed by an "except Exception"
+    pass
+
+
+def _start_timeout(seconds: int) -> None:
+    """SIGALRM after ``seconds`` ends the command with one error line; a watchdog thread ends
+    the process 10 s later if it is stuck where Python cannot run the handler."""
+    import signal
+    import threading
+    import time
+
+    def alarm(signum, frame):
+        raise _Timeout
+
+    signal.signal(signal.SIGALRM, alarm)
+    signal.alarm(seconds)
+
+    def watchdog() -> None:
+        time.sleep(seconds + 10)
+        print(f"ctresist: error: no result after {seconds} s (job_timeout); stopped", file=sys.stderr,
+              flush=True)
+        os._exit(124)
+
+    threading.Thread(target=watchdog, daemon=True, name="ctresist-timeout").start()
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an operating-system error: which file, what happened, what to do."""
+    import errno
+
+    name = exc.filename or "output"
+    hint = {errno.ENOSPC: "free disk space or write elsewhere, then rerun",
+            errno.EDQUOT: "free quota or write elsewhere, then rerun",
+            errno.EISDIR: "give a file, not a folder",
+            errno.ENOTDIR: "a folder in the path is a file",
+            errno.EACCES: "check the permissions",
+            errno.EROFS: "write to a writable location",
+            errno.ENOENT: "check the path"}.get(exc.errno or 0, "check the file and rerun")
+    return f"{name}: {exc.strerror or exc}; {hint}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ctresist.batch import use_packaged_data, watch_parent
+
     if args.annotations:
         os.environ["CTRESIST_ANNOTATIONS"] = os.path.abspath(args.annotations)
+    use_packaged_data()
+    watch_parent()
     with _HtslibStderr() as hts:
         logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                             format="%(asctime)s ctresist %(levelname)s: %(message)s",
                             stream=sys.stderr, force=True)
         try:
+            if args.timeout > 0:
+                _start_timeout(args.timeout)
             args.func(args)
         except InputError as exc:
             if args.debug:
                 raise
             print(f"ctresist: error: {exc}{hts.detail()}", file=sys.stderr)
+            return 1
+        except _Timeout:
+            print(f"ctresist: error: no result after {args.timeout} s (job_timeout); a FIFO or a "
+                  "stalled file system? Check the inputs or raise job_timeout", file=sys.stderr)
+            return 124
+        except OSError as exc:
+            if args.debug:
+                raise
+            print(f"ctresist: error: {_os_error(exc)}{hts.detail()}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             print("ctresist: interrupted", file=sys.stderr)

@@ -1,16 +1,25 @@
 rule annotate:
     input:
-        sample_inputs,
-        sheet=config["samples"],
-        catalogue=catalogue_files(),
-        config="config/config.yaml",
+        unpack(sample_files),
+        knowledge=knowledge_files(),
+        genes=os.path.join(ANNOTATIONS, "genes.tsv"),
     output:
         "results/{sample}/report.json",
     log:
         "logs/annotate/{sample}.log",
+    conda:
+        "../envs/ctresist.yaml"
+    resources:
+        runtime=RUNTIME,
+        timeout_s=TIMEOUT,
+    params:
+        values=annotate_values,
+        files=annotate_files,
+        settings=annotate_settings,
+        annotations=annotations_of,
     shell:
-        "ctresist --annotations annotations annotate --sheet {input.sheet:q} --sample {wildcards.sample:q} "
-        "--config {input.config:q} -o {output:q} 2> {log:q}"
+        "ctresist --annotations {params.annotations:q} --timeout {resources.timeout_s} "
+        "annotate {params.values} {params.files} --settings {params.settings:q} -o {output:q} 2> {log:q}"
 
 
 rule render:
@@ -21,9 +30,16 @@ rule render:
             "results/{sample}/report.html",
             caption="../report/report.rst",
             category="Sample reports",
+            labels={"sample": "{sample}", "type": "report"},
         ),
         tsv="results/{sample}/calls.tsv",
     log:
         "logs/render/{sample}.log",
+    conda:
+        "../envs/ctresist.yaml"
+    resources:
+        runtime=RUNTIME,
+        timeout_s=TIMEOUT,
     shell:
-        "ctresist render {input:q} --html {output.html:q} --tsv {output.tsv:q} 2> {log:q}"
+        "ctresist --timeout {resources.timeout_s} render {input:q} --html {output.html:q} "
+        "--tsv {output.tsv:q} 2> {log:q}"

@@ -1,45 +1,126 @@
-# Helpers shared by the rules: config and sample-sheet validation, input functions, path scheme.
+# Helpers shared by the rules: config and sample-sheet validation, per-job params, input functions.
+# Each job gets its sample's row values and the settings it uses as params, and its files as
+# {input}: appending a sample or changing tissue thresholds reruns only the jobs it changes.
+import inspect
+import json
 import os
-import re
+import shlex
 
 from snakemake.utils import validate
 
+from ctresist import batch
 from ctresist.errors import InputError
 from ctresist.sheet import read_sheet
 
 validate(config, schema="../schemas/config.schema.yaml")
+ANNOTATIONS = os.path.abspath(config["annotations"] or batch.annotations_folder())
 
+# The sheet's structure (columns, unique and valid IDs) is checked here, before any job; a row's
+# values (driver, drugs, dates, files) are checked by its own job, so one bad row fails one sample.
+_sheet_options = {"check_files": False}
+if "check_values" in inspect.signature(read_sheet).parameters:
+    _sheet_options["check_values"] = False
 try:
-    # the package's one sheet reader: the schema row by row (errors name file line and column),
-    # then what a schema cannot say: unique IDs, real dates, known drugs and drivers. Missing input
-    # files are left to the sample's own job, so that one broken sample does not stop the batch.
-    samples = read_sheet(config["samples"], check_files=False)
+    samples = read_sheet(config["samples"], **_sheet_options)
 except InputError as exc:
     raise WorkflowError(f"sample sheet: {exc}") from None
-validate(samples, schema="../schemas/samples.schema.yaml")
+ROWS = samples.to_dict(orient="index")  # O(1) row lookup per job
+LINES = samples.attrs.get(
+    "lines", {}
+)  # {sample: line of the sheet}, named in a job's errors
 patients = sorted(set(samples["patient"]))
+
+if workflow.is_main_process and not workflow.dryrun:
+    # kill -9 of a previous run leaves its lock behind: clear it when that run is gone
+    batch.claim_run(".snakemake")
+
+ID = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 
 
 wildcard_constraints:
-    sample="|".join(map(re.escape, samples.index)) if len(samples) else "^$",
-    patient="|".join(map(re.escape, patients)) if patients else "^$",
+    sample=ID,
+    patient=ID,
 
 
-def sample_inputs(wildcards):
-    """The sample's VCF (+ index) and CNV file, where they exist (a missing one fails that job only)."""
-    row = samples.loc[wildcards.sample]
-    files = [row["vcf"]] + [row["vcf"] + ext for ext in (".tbi", ".csi")]
-    for col in ("cnv", "bam"):
-        if row.get(col, ""):
-            files.append(row[col])
-    return [f for f in files if os.path.exists(f)]
+def knowledge_files():
+    """The shipped (or configured) knowledge files that can change a call; not README/CHANGELOG."""
+    return batch.knowledge_files(ANNOTATIONS)
 
 
-def catalogue_files():
-    folder = "annotations/catalogue"
-    return sorted(os.path.join(folder, f) for f in os.listdir(folder)) + [
-        "annotations/drugs.tsv"
-    ]
+def annotations_of(wildcards, input):
+    """The annotations folder, from the staged knowledge files (genes.tsv is at its top)."""
+    return os.path.dirname(input.genes)
+
+
+def sample_files(wildcards):
+    """The sample's VCF (+ index), CNV and BAM (+ index) where they exist; a missing one fails
+    only this sample's job, with the path named (the path is then passed as given in the sheet).
+    """
+    row = ROWS[wildcards.sample]
+    files = {}
+    for col, exts in (
+        ("vcf", (".tbi", ".csi")),
+        ("cnv", ()),
+        ("bam", (".bai", ".crai")),
+    ):
+        path = row.get(col, "")
+        if path and os.path.exists(path):
+            files[col] = path
+            for ext in exts:
+                if os.path.exists(path + ext):
+                    files[col + ext.replace(".", "_")] = path + ext
+    build = row.get("genome_build", "")
+    for key in ("reference_fasta", "gff3"):
+        path = config.get(key, {}).get(build)
+        if path:
+            files[key] = path
+    return files
+
+
+def annotate_values(wildcards):
+    """The sample's sheet values as quoted ctresist annotate options (a changed value reruns it)."""
+    row = ROWS[wildcards.sample]
+    opts = {
+        "sample": wildcards.sample,
+        "origin": f"{config['samples']}:{LINES.get(wildcards.sample, '?')}",
+        "patient": row.get("patient", ""),
+        "date": row.get("collection_date", ""),
+        "specimen": row.get("specimen", ""),
+        "build": row.get("genome_build", ""),
+        "driver": row.get("driver", ""),
+        "therapy": row.get("therapy", ""),
+        "tumor-sample": row.get("tumor_sample", ""),
+        "normal-sample": row.get("normal_sample", ""),
+        "tumor-fraction": row.get("tumor_fraction", ""),
+    }
+    return " ".join(shlex.quote(f"--{k}={v}") for k, v in opts.items() if v)
+
+
+def annotate_files(wildcards, input):
+    """The sample's files as options: the staged {input} paths; a file that does not exist is
+    passed as written in the sheet, so that its job fails naming it."""
+    row = ROWS[wildcards.sample]
+    opts = {col: input.get(col, row.get(col, "")) for col in ("vcf", "cnv", "bam")}
+    opts["reference-fasta"] = input.get("reference_fasta", "")
+    opts["gff3"] = input.get("gff3", "")
+    return " ".join(shlex.quote(f"--{k}={v}") for k, v in opts.items() if v)
+
+
+def annotate_settings(wildcards):
+    """The config this sample's calls depend on, as JSON: the thresholds of its specimen and the
+    shared ones, and the preferred transcripts (a change reruns only the samples it concerns).
+    """
+    specimen = ROWS[wildcards.sample].get("specimen")
+    thresholds = {
+        k: v
+        for k, v in config.get("thresholds", {}).items()
+        if k not in ("plasma", "tissue") or k == specimen
+    }
+    settings = {
+        "thresholds": thresholds,
+        "preferred_transcripts": config.get("preferred_transcripts", {}),
+    }
+    return json.dumps(settings, sort_keys=True)
 
 
 def patient_reports(wildcards):
@@ -59,47 +140,12 @@ def all_outputs():
     return out
 
 
-def failed_samples():
-    """'sample: reason' for samples without a report, the reason being their log's error line."""
-    failed = []
-    for s in samples.index:
-        if os.path.exists(f"results/{s}/report.json"):
-            continue
-        reason = "did not run"
-        log = f"logs/annotate/{s}.log"
-        if os.path.exists(log):
-            with open(log, encoding="utf-8", errors="replace") as fh:
-                errors = [ln.strip() for ln in fh if "error" in ln.lower()]
-            reason = errors[-1] if errors else reason
-        failed.append(f"{s}: {reason}")
-    return failed
-
-
-def write_failure_summary():
-    """On a failed run (e.g. with --keep-going) still list every sample and why it failed."""
-    import subprocess
-
-    reports = [
-        f"results/{s}/report.json"
-        for s in samples.index
-        if os.path.exists(f"results/{s}/report.json")
-    ]
-    subprocess.run(
-        [
-            "ctresist",
-            "-q",
-            "summary",
-            *reports,
-            "--failed",
-            *failed_samples(),
-            "--tsv",
-            "results/_batch/summary.tsv",
-            "--html",
-            "results/_batch/summary.html",
-        ],
-        check=False,
-    )
-
-
 onerror:
-    write_failure_summary()
+    # with --keep-going the batch summary still lists every sample, failed ones with their reason
+    batch.write_failure_summary(list(samples.index), "results", "logs")
+
+
+#: job_timeout (s): ctresist stops itself after it (the sample fails with the reason); SLURM
+#: gets it as the job's runtime (min). Resources, not params: changing it reruns nothing.
+TIMEOUT = config.get("job_timeout", 3600)
+RUNTIME = -(-TIMEOUT // 60) if TIMEOUT else 7 * 24 * 60

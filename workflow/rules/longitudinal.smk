@@ -1,15 +1,30 @@
+localrules:
+    longitudinal,
+    summary,
+
+
 rule longitudinal:
     input:
         patient_reports,
     output:
-        html="results/_patients/{patient}/timeline.html",
+        html=report(
+            "results/_patients/{patient}/timeline.html",
+            caption="../report/timeline.rst",
+            category="Patient timelines",
+            labels={"patient": "{patient}", "type": "timeline"},
+        ),
         tsv="results/_patients/{patient}/timeline.tsv",
         json="results/_patients/{patient}/timeline.json",
     log:
         "logs/longitudinal/{patient}.log",
+    conda:
+        "../envs/ctresist.yaml"
+    resources:
+        timeout_s=TIMEOUT,
     shell:
-        "ctresist longitudinal {input:q} --patient {wildcards.patient:q} "
-        "--json {output.json:q} --tsv {output.tsv:q} --html {output.html:q} 2> {log:q}"
+        "ctresist --timeout {resources.timeout_s} longitudinal {input:q} "
+        "--patient {wildcards.patient:q} --json {output.json:q} --tsv {output.tsv:q} "
+        "--html {output.html:q} 2> {log:q}"
 
 
 rule summary:
@@ -17,8 +32,17 @@ rule summary:
         expand("results/{sample}/report.json", sample=samples.index),
     output:
         tsv="results/_batch/summary.tsv",
-        html="results/_batch/summary.html",
+        html=report(
+            "results/_batch/summary.html",
+            caption="../report/summary.rst",
+            category="Batch summary",
+            labels={"type": "summary"},
+        ),
+        mqc_tsv="results/_batch/ctresist_mqc.tsv",
+        mqc_yaml="results/_batch/ctresist_mqc.yaml",
     log:
         "logs/summary/summary.log",
-    shell:
-        "ctresist summary {input:q} --tsv {output.tsv:q} --html {output.html:q} 2> {log:q}"
+    conda:
+        "../envs/ctresist.yaml"
+    script:
+        "../scripts/summary.py"
