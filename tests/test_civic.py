@@ -28,7 +28,7 @@ HEADER = ["genesymbol", "variant_name", "evidence_type", "evidence_direction", "
           "rating", "drug_interaction_type", "api_url", "civic_id"]
 
 needs_export = pytest.mark.skipif(not EXPORT.is_file(), reason=f"real CIViC export not present at {EXPORT} "
-                                  "(shared data folder /work/shared/data is absent)")
+                                  "(the shared data folder next to the repository is absent)")
 
 
 @pytest.fixture(scope="module")

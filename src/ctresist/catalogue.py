@@ -38,7 +38,7 @@ CURATION_MARKERS = re.compile(
     r"excerpt|retriev|markup|html|\.md\b|\.tsv\b|\bseed\b|\bpage\b|abstract|not read|https?://|"
     r"curat|TODO", re.IGNORECASE)
 #: A path of some machine (the project's files are referred to relative to the repository).
-MACHINE_PATH = re.compile(r"(?:^|[\s(\'\"=])(?:/work/|/home/|/tmp/|/Users/|/root/|~/|[A-Za-z]:\\)")
+MACHINE_PATH = re.compile(r"(?:^|[\s(\'\"=])(?:/(?:work|home|tmp|Users|root|mnt|scratch)/|~/|[A-Za-z]:\\)")
 
 
 @dataclass(frozen=True)
