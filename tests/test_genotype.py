@@ -270,3 +270,12 @@ def test_filter_reason_names_each_flag(plasma_bam):
         for read in aln.fetch("chr7", T790M - 1, T790M):
             seen.add(filter_reason(read, 20))
     assert seen == {None, "duplicate", "secondary_or_supplementary"}
+
+
+def test_a_filtered_caller_record_is_detected_with_its_filter(evidence):
+    weak = [SimpleNamespace(chrom="7", pos=T790M, ref="C", alt="T", vaf=0.002, depth=5000,
+                            alt_reads=10, filters="weak_evidence")]
+    (row,) = site_states([S_T790M], weak, list(evidence.values()))
+    assert row["state"] == "detected_by_caller"
+    assert row["text"].startswith("detected by the caller (FILTER=weak_evidence): 10 of 5,000 "
+                                  "reads (0.20 %")

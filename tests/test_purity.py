@@ -11,6 +11,7 @@ from ctresist.catalogue import load_catalogue
 from ctresist.errors import InputError
 from ctresist.io.purity import (
     choose_tumour_fraction,
+    driver_of,
     estimate_from_variants,
     read_tumour_fraction,
 )
@@ -125,3 +126,10 @@ def test_order_sheet_then_file_then_estimate():
         == 0.0412
     assert choose_tumour_fraction(None, None, PLASMA, driver_gene="EGFR",
                                   driver_change="L858R").value == pytest.approx(0.062)
+
+
+def test_driver_of_sheet_text():
+    assert driver_of("EGFR mutation", "EGFR L858R") == ("EGFR", "L858R")
+    assert driver_of("EGFR mutation", "EGFR p.T790M") == ("EGFR", "T790M")
+    assert driver_of("EGFR mutation", "EGFR exon 19 deletion") == ("EGFR", None)
+    assert driver_of("ALK fusion", "EML4-ALK") == (None, None)

@@ -405,7 +405,9 @@ def _detected(row: dict, v, ev: SiteEvidence | None) -> None:
     depth, alt = getattr(v, "depth", None), getattr(v, "alt_reads", None)
     vaf = getattr(v, "vaf", None)
     row.update(state="detected_by_caller", source="caller")
-    text = "detected by the caller"
+    filters = getattr(v, "filters", "PASS") or "PASS"
+    text = "detected by the caller" + (f" (FILTER={filters})" if filters not in ("PASS", ".")
+                                       else "")
     if depth and alt is not None and 0 <= alt <= depth:
         lo, hi = stats.vaf_ci(int(alt), int(depth))
         row.update(depth=int(depth), alt_reads=int(alt), ci_low=lo, ci_high=hi,

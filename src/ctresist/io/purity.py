@@ -126,6 +126,17 @@ def read_tumour_fraction(path: str, sample: str | None = None) -> TumourFraction
                      "give one of those files unedited")
 
 
+def driver_of(driver: str, driver_text: str = "") -> tuple[str | None, str | None]:
+    """(gene, one-letter change or None) of a mutation driver context: ``("EGFR mutation",
+    "EGFR L858R")`` -> ``("EGFR", "L858R")``; ``"EGFR exon 19 deletion"`` -> ``("EGFR", None)``
+    (any activating EGFR mutation); fusions -> ``(None, None)`` (no SNV driver in plasma)."""
+    if not driver.endswith(" mutation"):
+        return None, None
+    gene = driver.split()[0]
+    m = re.match(rf"^\s*{gene}\s+(?:p\.)?([A-Z]\d+[A-Z])\s*$", driver_text, flags=re.I)
+    return gene, (m.group(1).upper() if m else None)
+
+
 def _driver_match(v, gene: str | None, change: str | None, activating: dict | None) -> bool:
     if gene is None or v.gene != gene or not v.hgvsp:
         return False
