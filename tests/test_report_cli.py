@@ -108,3 +108,35 @@ def test_help_explains(tmp_path):
     p = cli("--help")
     assert "which resistance to targeted therapy has appeared" in p.stdout
     assert cli("catalogue", "validate").stdout.startswith("catalogue ")
+
+
+def test_batch_summary_order_patients_mechanisms_and_links(tmp_path, write_vcf):
+    """Actionable samples first, then the rest, failures last with their patient (from the sheet);
+    one count per mechanism across the batch; each sample links to its own report."""
+    from ctresist.longitudinal import do_batch_summary
+
+    hit = write_vcf("hit.vcf", vcf_text([rec("2", 29220747, "C", "T", "CSQ=" + csq("ALK", "T", "p.Gly1202Arg"),
+                                             "0/1:2900,100:3000:0.033")]))
+    empty = write_vcf("empty.vcf", vcf_text([]))
+    paths = []
+    for sample, vcf in (("A_none", empty), ("Z_hit", hit)):
+        d = tmp_path / "results" / sample
+        d.mkdir(parents=True)
+        p, out = annotate(d, vcf, sample=sample, extra=("--patient", f"P_{sample}"))
+        assert p.returncode == 0, p.stderr
+        out.rename(d / "report.json")
+        paths.append(str(d / "report.json"))
+    batch = tmp_path / "results" / "_batch"
+    batch.mkdir()
+    do_batch_summary(paths, ["B1: test_data/missing.vcf.gz: file not found"], str(batch / "summary.tsv"),
+                     str(batch / "summary.html"), patients={"B1": "PB"})
+    rows = [ln.split("\t") for ln in (batch / "summary.tsv").read_text().splitlines()]
+    assert rows[0] == ["sample", "patient", "outcome", "actionable", "headline", "mechanisms", "report"]
+    assert [(r[0], r[1], r[2], r[3], r[5], r[6]) for r in rows[1:]] == [
+        ("Z_hit", "P_Z_hit", "ok", "ALK G1202R", "On-target kinase mutation (solvent front)", "../Z_hit/report.html"),
+        ("A_none", "P_A_none", "ok", "", "", "../A_none/report.html"),
+        ("B1", "PB", "failed", "", "", "")]
+    html = (batch / "summary.html").read_text()
+    assert '<a href="../Z_hit/report.html" rel="noopener noreferrer">Z_hit</a>' in html
+    assert "<td>On-target kinase mutation (solvent front)</td><td>1</td>" in html
+    assert "<td>B1</td><td>PB</td><td>FAILED</td>" in html
