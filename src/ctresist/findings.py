@@ -119,9 +119,9 @@ def _filter(c: dict) -> str | None:
 
 
 def _evidence_row(c: dict) -> dict:
-    civic = None
+    civic = c.get("source_url") if str(c.get("source_url") or "").startswith("https://") else None
     m = _CIVIC_VARIANT.search(c.get("note") or "")
-    if c.get("source") == "CIViC" and m:
+    if civic is None and c.get("source") == "CIViC" and m:
         civic = f"https://civicdb.org/links/variants/{m.group(1)}"
     return {
         "entry_id": c.get("entry_id", ""), "source": c.get("source", ""),
