@@ -116,7 +116,9 @@ def sites_for(build: str, driver: str | None = None, drugs: list[str] | None = N
         gene = driver.split()[0]
         for spec in cat.activating.get(gene, []):
             add(gene, spec, "driver", "")
-    return sorted(chosen.values(), key=lambda s: (_chrom_order(s.chrom), s.pos, s.ref, s.alt))
+    order = {c: i for i, c in enumerate(_lengths(build))}  # the ##contig / sequence-dict order
+    return sorted(chosen.values(), key=lambda s: (order.get(s.chrom, len(order)), s.pos, s.ref,
+                                                  s.alt))
 
 
 def missing_alleles(build: str, driver: str | None = None,
@@ -137,10 +139,6 @@ def missing_alleles(build: str, driver: str | None = None,
                     (e.gene, spec) not in have and f"{e.gene} {spec}" not in out:
                 out.append(f"{e.gene} {spec}")
     return out
-
-
-def _chrom_order(chrom: str) -> tuple[int, str]:
-    return (int(chrom), "") if chrom.isdigit() else (100, chrom)
 
 
 def _lengths(build: str) -> dict[str, int]:
