@@ -25,6 +25,7 @@ import logging
 import math
 import re
 import warnings
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -191,6 +192,7 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
     """Open ``path`` and resolve the tumour/normal columns; InputError with the file name on failure."""
     integrity.check_regular_file(path)
     kind = integrity.file_kind(path)
+    text_header = _text_header(path, kind)
     try:
         vcf = VCF(path, gts012=False, lazy=True)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception for unreadable headers
@@ -215,7 +217,6 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
                    csq_fields=_annotation_fields(vcf, "CSQ"), ann_fields=_annotation_fields(vcf, "ANN"))
     info.raw_header = raw
     info.kind = kind
-    text_header = _text_header(path, kind)
     info.header_lines = len(text_header) if text_header is not None else raw.count("\n")
     info.eff_fields = _eff_fields(vcf)
     info.pave_fields = _pave_fields(vcf)
@@ -270,7 +271,10 @@ def _text_header(path: str, kind: str) -> list[str] | None:
                 lines.append(line.rstrip("\r\n"))
                 if line.startswith("#CHROM"):
                     break
-    except (OSError, EOFError, ValueError):
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise InputError(f"{path}: line {len(lines) + 1}: corrupt compressed data ({_clean(exc)}); "
+                         "the file was damaged: copy or compress it again") from None
+    except (OSError, ValueError):
         return None
     return lines
 
@@ -282,7 +286,7 @@ def _first_line(path: str, kind: str) -> str | None:
         opener = gzip.open if kind in ("bgzf", "gzip") else open
         with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
             return fh.readline()
-    except (OSError, EOFError, ValueError):
+    except (OSError, EOFError, ValueError, zlib.error):
         return None
 
 
@@ -417,7 +421,7 @@ def _locate(path: str, k: int) -> str | None:
                 if n == k:
                     f = line.split("\t", 2)
                     return f"{f[0][:40]}:{f[1][:20]}" if len(f) > 2 else None
-    except (OSError, EOFError, ValueError):
+    except (OSError, EOFError, ValueError, zlib.error):
         return None
     return None
 
