@@ -134,13 +134,19 @@ def test_driver_shown_and_other_driver_gene_changes():
     other = [{"gene": "EGFR", "variant": "7:55181320:C>CGGT", "change": "A767_V769dup",
               "consequence": "inframe_insertion", "vaf": 0.01}]
     d = driver_evidence(model(calls, other=other))
-    assert [(v["change"], v["vaf"], v["depth"]) for v in d["detected"]] == [("L858R", 0.04, 4000)]
+    assert [(v["change"], v["vaf"], v["depth"], v["vaf_ci"]) for v in d["detected"]] == [
+        ("L858R", 0.04, 4000, [0.03414, 0.046543])]
     assert [v["change"] for v in d["other_changes"]] == ["A767_V769dup"]
     assert driver_evidence(model([], driver="ALK fusion", driver_text="EML4-ALK"))["kind"] == "fusion"
     # a driver written without a protein change: each change in the gene is shown as the driver's
     d = driver_evidence(model([], driver_text="EGFR exon 19 deletion", other=[
         {"gene": "EGFR", "variant": "7:55174772:GGAATTAAGAGAAGCA>G", "change": "E746_A750del", "vaf": 0.08}]))
     assert [v["change"] for v in d["detected"]] == ["E746_A750del"]
+    # ... also when the deletion matched the catalogue (a sensitivity row), not only an other variant
+    sens = row("sensitivity_evidence", alteration="E746_A750del", variant="7:55174772:GGAATTAAGAGAAGCA>G",
+               mechanism="sensitivity", resists=())
+    d = driver_evidence(model([sens], driver_text="EGFR exon 19 deletion"))
+    assert [(v["change"], v["in_catalogue"]) for v in d["detected"]] == [("E746_A750del", True)]
 
 
 def test_negative_plasma_says_what_was_not_assessed(tmp_path):

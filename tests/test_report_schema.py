@@ -116,5 +116,5 @@ def test_egfr02_json_has_one_finding_per_alteration(bundled):
     assert (compound["detail"]["depth"], compound["detail"]["alt_reads"], compound["detail"]["vaf"]) == (4150, 41, 0.0099)
     assert compound["detail"]["vaf_ci"] == [0.007099, 0.013379]  # Clopper-Pearson, 41 of 4150
     assert model["driver_evidence"]["detected"] == [
-        {"change": "L858R", "variant": "7:55191822:T>G", "vaf": 0.04, "depth": 4000, "alt_reads": 160,
-         "in_catalogue": True}]
+        {"change": "L858R", "variant": "7:55191822:T>G", "vaf": 0.04, "vaf_ci": [0.03414, 0.046543],
+         "depth": 4000, "alt_reads": 160, "in_catalogue": True}]

@@ -240,19 +240,21 @@ def driver_evidence(model: dict) -> dict:
     wanted = {t.upper() for t in re.findall(r"\b[A-Z]\d+[A-Z*]\b", text)}
     seen: dict[str, dict] = {}
     for c in model.get("calls", []):
-        if c["gene"] == gene and c.get("variant") and c["alteration"].upper() in wanted:
-            seen.setdefault(c["variant"], {"change": c["alteration"], "variant": c["variant"],
-                                           "vaf": c.get("vaf"), "depth": c.get("depth"),
-                                           "alt_reads": c.get("alt_reads"), "in_catalogue": True})
+        own = c["alteration"].upper() in wanted if wanted else c["status"] == "sensitivity_evidence"
+        if c["gene"] == gene and c.get("variant") and "+" not in c["alteration"] and own:
+            seen.setdefault(c["variant"], _seen(c, c["alteration"], True))
     for o in model.get("other_variants", []):
         if o.get("gene") == gene and o.get("change") and not o["change"].endswith("="):
-            seen.setdefault(o["variant"], {"change": o["change"], "variant": o["variant"],
-                                           "vaf": o.get("vaf"), "depth": o.get("depth"),
-                                           "alt_reads": o.get("alt_reads"), "in_catalogue": False})
+            seen.setdefault(o["variant"], _seen(o, o["change"], False))
     for v in seen.values():  # a driver written without a protein change: every change counts
         hit = v["change"].upper() in wanted or not wanted
         (out["detected"] if hit else out["other_changes"]).append(v)
     return out
+
+
+def _seen(v: dict, change: str, in_catalogue: bool) -> dict:
+    return {"change": change, "variant": v["variant"], "vaf": v.get("vaf"), "vaf_ci": vaf_interval(v),
+            "depth": v.get("depth"), "alt_reads": v.get("alt_reads"), "in_catalogue": in_catalogue}
 
 
 def with_findings(model: dict) -> dict:
