@@ -7,10 +7,10 @@ import os
 from ctresist import __version__
 from ctresist.catalogue import Catalogue
 from ctresist.errors import InputError
-from ctresist.genes import check_build, genes_for_build
+from ctresist.genes import BUILDS, genes_for_build, verify_build
 from ctresist.interpret import Context, Thresholds, interpret
 from ctresist.io.cnv import gene_copy_numbers, read_segments
-from ctresist.io.vcf import VcfInfo, read_variants
+from ctresist.io.vcf import VcfInfo, open_vcf, read_variants
 from ctresist.knownsites import lookup
 
 log = logging.getLogger("ctresist")
@@ -41,25 +41,34 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
               bam: str | None, reference: str | None, gff3: str | None, work: str,
               transcripts: dict[str, str]) -> dict:
     genes = [g for g in genes_for_build(ctx.build) if g.name in catalogue.genes]
+    # the other build's spans are read too: its catalogue sites are evidence of a mislabelled build
+    both = genes + [g for b in BUILDS if b != ctx.build for g in genes_for_build(b)
+                    if g.name in catalogue.genes]
     th = Thresholds.for_specimen(ctx.specimen, thresholds)
     preferred = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes}
     for gene, tx in transcripts.items():
         preferred[gene] = {tx.split(".")[0]}
+    reader, header = open_vcf(vcf, tumor_sample, normal_sample)
+    raw_header = reader.raw_header
+    reader.close()
+    verify_build(vcf, ctx.build, raw_header, header.contigs, [])  # header evidence: fail early
     infos: list[VcfInfo] = []
-    variants = []
-    source = vcf
-    if reference and gff3 and not _has_annotation(vcf, tumor_sample, normal_sample):
+    evidence: list[tuple[str, str, int, str, str]] = []
+    source, span = vcf, both
+    if reference and gff3 and not (header.csq_fields or header.ann_fields or header.bcsq):
         from ctresist.consequence import annotate_with_csq
 
+        evidence = [("record", v.chrom, v.pos, v.ref, v.alt)
+                    for v in read_variants(vcf, both, tumor=tumor_sample, normal=normal_sample)]
         log.info("%s: no VEP/SnpEff annotation; running bcftools norm + csq", ctx.sample)
-        source = annotate_with_csq(vcf, reference, gff3, genes, work)
-    stream = read_variants(source, genes, tumor=tumor_sample, normal=normal_sample,
-                           transcripts=preferred, info_out=infos)
-    first = True
-    for v in stream:
-        if first:
-            check_build(vcf, infos[0].contigs, ctx.build)
-            first = False
+        source, span = annotate_with_csq(vcf, reference, gff3, genes, work), genes
+    variants = []
+    for v in read_variants(source, span, tumor=tumor_sample, normal=normal_sample,
+                           transcripts=preferred, info_out=infos):
+        if source == vcf:
+            evidence.append(("record", v.chrom, v.pos, v.ref, v.alt))
+        if not any(g.overlaps(v.chrom, v.pos, v.pos + max(len(v.ref), 1) - 1) for g in genes):
+            continue  # in the other build's spans only: read for the build check
         unannotated = not (infos[0].csq_fields or infos[0].ann_fields or infos[0].bcsq)
         known = lookup(ctx.build, v.chrom, v.pos, v.ref, v.alt) if unannotated else None
         if known:  # an exact catalogue allele: interpretable without annotation
@@ -73,9 +82,10 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         variants.append(v)
         if len(variants) % 10000 == 0:
             log.info("%s: %d alleles in catalogue genes read", ctx.sample, len(variants))
-    info = infos[0] if infos else None
-    if info is not None and first:
-        check_build(vcf, info.contigs, ctx.build)
+    info = infos[0] if infos else header
+    # positions past a chromosome's end anywhere in the file, when the reader recorded them
+    build_check = verify_build(vcf, ctx.build, raw_header, header.contigs, evidence,
+                               getattr(info, "max_pos", None))
     ctx.has_normal = bool(info and info.normal)
     cnvs = {}
     if cnv:
@@ -90,7 +100,8 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                 return None  # indels: read phasing not supported, stays undetermined
             return phase_from_reads(bam, a.chrom, (a.pos, a.ref, a.alt), (b.pos, b.ref, b.alt),
                                     reference=reference)
-    model = interpret(ctx, variants, cnvs, catalogue, th, cnv_given=bool(cnv), read_phaser=phaser)
+    model = interpret(ctx, variants, cnvs, catalogue, th, cnv_given=bool(cnv), read_phaser=phaser,
+                      build_check=build_check)
     annotation = None
     if info is not None:
         annotation = ("VEP CSQ" if info.csq_fields else "SnpEff ANN" if info.ann_fields
@@ -111,17 +122,9 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                      "annotation": annotation, "genes": [g.name for g in genes]},
         "thresholds": {k: v for k, v in th.__dict__.items()},
         "copy_number": [c.__dict__ for c in sorted(cnvs.values(), key=lambda c: c.gene)],
+        "build_check": build_check,
     })
     return model
-
-
-def _has_annotation(vcf: str, tumor: str | None, normal: str | None) -> bool:
-    """Does the VCF header declare VEP CSQ, SnpEff ANN or bcftools BCSQ?"""
-    from ctresist.io.vcf import open_vcf
-
-    reader, info = open_vcf(vcf, tumor, normal)
-    reader.close()
-    return bool(info.csq_fields or info.ann_fields or info.bcsq)
 
 
 def context_from_row(row: dict[str, str], catalogue: Catalogue, where: str) -> Context:
