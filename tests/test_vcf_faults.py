@@ -276,3 +276,11 @@ def test_no_fileformat_line_says_how_to_fix(write_vcf):
     with pytest.raises(InputError, match=r"n\.vcf: line 1: not a readable VCF .*the first line is not "
                                          r"'##fileformat=VCFv4.x'; add it as the first line"):
         read(write_vcf("n.vcf", text))
+
+
+def test_streaming_records_max_pos_per_chromosome(write_vcf):
+    """The whole-file largest POS per CHROM (for the build check) is kept when streaming."""
+    vs, info = read(write_vcf("g.vcf", GOOD))
+    assert info.max_pos == {"1": 1000, "2": 29220747}
+    vs, info = read(write_vcf("g.vcf.gz", GOOD, bgzip=True, index=True))
+    assert info.max_pos is None  # region queries do not see the whole file

@@ -133,12 +133,15 @@ class VcfInfo:
     has_gt: bool = False
     records_seen: int = 0  # records streamed so far (all contigs), for error messages
     notes: list[str] = field(default_factory=list)
-    raw_header: str = ""  # the header text (##reference/##assembly/##source lines for build checks)
+    raw_header: str = ""  # the header text as in the file (##reference/##assembly/##source lines)
     caller: str = "generic"  # the read-count convention used (ctresist.io.callers)
     eff_fields: list[str] | None = None  # SnpEff's older EFF
     pave_fields: list[str] | None = None  # Hartwig PAVE_TI (or IMPACT)
     kind: str = "text"  # bgzf | gzip | bcf-raw | text
     header_lines: int = 0  # number of header lines (data line N is file line header_lines + N)
+    #: the largest POS per CHROM over the whole file (set when the file was streamed to its end;
+    #: None after region queries), for the genome-build check
+    max_pos: dict[str, int] | None = None
     _header: callers.Header | None = field(default=None, repr=False)
     _convention: callers.Convention | None = field(default=None, repr=False)
     _cnv_header: bool = field(default=False, repr=False)
@@ -215,7 +218,8 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
     samples = list(vcf.samples)
     info = VcfInfo(path=path, samples=samples, contigs=contigs,
                    csq_fields=_annotation_fields(vcf, "CSQ"), ann_fields=_annotation_fields(vcf, "ANN"))
-    info.raw_header = raw
+    # the header as written in the file (htslib's own copy also lists the contigs of an index)
+    info.raw_header = "\n".join(text_header) + "\n" if text_header else raw
     info.kind = kind
     info.header_lines = len(text_header) if text_header is not None else raw.count("\n")
     info.eff_fields = _eff_fields(vcf)
@@ -228,9 +232,7 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
                         and ("END" in h.infos or "SVLEN" in h.infos)
                         and re.search(r"^##ALT=<ID=(CNV|DUP|DEL)", raw, flags=re.M) is not None)
     info.has_gt = re.search(r"^##FORMAT=<ID=GT,", raw, flags=re.M) is not None
-    # htslib adds the contigs of an index to the header it returns: take them from the file's text
-    header_text = "\n".join(text_header) if text_header is not None else raw
-    header_contigs = re.findall(r"^##contig=<ID=([^,>]+)", header_text, flags=re.M)
+    header_contigs = re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M)
     idx, why = integrity.index_status(path, kind, header_contigs)
     info.indexed = idx is not None
     if why:
@@ -507,6 +509,7 @@ def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
     spans: list[tuple[int, int]] = []
     limit: int | None = None
     header_contigs = set(re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M))
+    max_pos: dict[str, int] = {}
     n = 0
     for v in vcf:
         n += 1
@@ -524,6 +527,7 @@ def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
                                  "sorted (chromosome seen before); sort with 'bcftools sort'")
             if last_chrom is not None:
                 done_chroms.add(last_chrom)
+                max_pos[last_chrom] = last_pos
             last_chrom, last_pos = chrom, 0
             limit = _contig_limit(info, chrom)
         pos = v.POS
@@ -547,6 +551,9 @@ def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
             end = v.end
             if any(pos <= e and end >= s for s, e in spans):
                 yield v
+    if last_chrom is not None:
+        max_pos[last_chrom] = last_pos
+    info.max_pos = max_pos
 
 
 def _check_parsed(info: VcfInfo, v, n: int) -> None:
