@@ -239,7 +239,7 @@ def test_render_cli_writes_findings_table(tmp_path):
     src.write_text(json.dumps(model(calls)))
     subprocess.run(["ctresist", "render", str(src), "--html", str(tmp_path / "r.html")], check=True)
     html = (tmp_path / "r.html").read_text()
-    findings = html.split('<table class="findings" id="findings">')[1].split("</table>\n")[0]
+    findings = html.split('<table class="findings" id="findings">')[1].split("ctDNA context and quality")[0]
     assert findings.count('<tbody class="finding') == 1 and "Evidence (2 sources)" in findings
 
 
@@ -279,3 +279,24 @@ def test_options_carry_their_weight_and_investigational_agents_stand_apart(tmp_p
             'ALK L1196M)</span></span>') in text
     assert ('<span class="tag inv">neladalkib <span class="small">(evidence: preclinical; INVESTIGATIONAL agent)'
             '</span></span>') in text
+
+
+def test_tp53_rb1_page_names_transformation_risk(tmp_path):
+    """TP53 + RB1 inactivated (no drug resisted): the page says transformation risk and re-biopsy, in
+    the banner, the status and the meaning; never 'does not affect the current therapy'."""
+    calls = [row(gene="RB1", alteration="loss", variant="", mechanism="histologic_transformation", resists=(),
+                 options=["platinum-etoposide"], copy_number=0.3, vaf=None, depth=None, alt_reads=None,
+                 annotation="CNV", hgvsc=None, transcript=None),
+             row(gene="TP53", alteration="R273H", variant="17:7673802:C>T", mechanism="histologic_transformation",
+                 resists=(), entry="TP53_loss", hgvsc="ENST00000269305.9:c.818G>A")]
+    m = model(calls)
+    m["summary"]["transformation_hint"] = ("TP53 and RB1 both inactivated: small-cell transformation is possible; "
+                                           "consider a re-biopsy for histology")
+    html = tmp_path / "r.html"
+    write_html(m, str(html))
+    text = html.read_text()
+    assert "HISTOLOGIC TRANSFORMATION RISK: TP53 and RB1 both inactivated" in text
+    main = text.split('id="findings"')[1].split("ctDNA context and quality")[0]
+    assert main.count("Transformation risk under any TKI: consider re-biopsy") == 2
+    assert main.count("Histologic transformation risk: consider re-biopsy") == 2
+    assert "does not affect the current therapy" not in text and "not the current therapy" not in main

@@ -190,7 +190,7 @@ def build_findings(calls: list[dict]) -> list[dict]:
         out.append({
             "id": f"{gene} {alteration}" + (f" [{variant}]" if variant else ""),
             "gene": gene, "alteration": alteration, "variant": variant, "status": status,
-            "status_text": STATUS_WORDS[status],
+            "status_text": _status_text(status, mechanisms),
             "meaning": MEANING.get(mechanisms[0], mechanisms[0].replace("_", " ")),
             "mechanisms": mechanisms,
             "tier": next((t for t in (call_tier(c.get("level")) for c in weighed) if t), None),
@@ -216,6 +216,15 @@ def build_findings(calls: list[dict]) -> list[dict]:
     out.sort(key=lambda f: (STATUS_ORDER.index(f["status"]), f["subsumed_by"] is not None,
                             "+" not in f["alteration"], f["gene"], f["alteration"]))
     return out
+
+
+def _status_text(status: str, mechanisms: list[str]) -> str:
+    """Status in words; a transformation marker resists no drug but matters under every TKI."""
+    if status in DETECTED and "histologic_transformation" in mechanisms:
+        words = "POSSIBLE transformation risk: confirm" if status == "resistance_low_support" else \
+            "Transformation risk under any TKI"
+        return f"{words}: consider re-biopsy"
+    return STATUS_WORDS[status]
 
 
 def is_main(f: dict) -> bool:
