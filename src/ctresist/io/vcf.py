@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import warnings
 import zlib
@@ -196,8 +197,15 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
     integrity.check_regular_file(path)
     kind = integrity.file_kind(path)
     text_header = _text_header(path, kind)
+    notes = []
     try:
-        vcf = VCF(path, gts012=False, lazy=True)
+        if (text_header and text_header[-1].startswith("#CHROM")
+                and not text_header[0].startswith("##fileformat")):
+            vcf = _without_fileformat(path, kind)
+            notes.append("the header has no ##fileformat line; read as VCFv4.2")
+            kind = "text"  # a plain copy: streamed, no index
+        else:
+            vcf = VCF(path, gts012=False, lazy=True)
     except (OSError, Exception) as exc:  # cyvcf2 raises bare Exception for unreadable headers
         first = _first_line(path, kind)
         hint = ("the first line is not '##fileformat=VCFv4.x'; add it as the first line"
@@ -233,7 +241,8 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
                         and re.search(r"^##ALT=<ID=(CNV|DUP|DEL)", raw, flags=re.M) is not None)
     info.has_gt = re.search(r"^##FORMAT=<ID=GT,", raw, flags=re.M) is not None
     header_contigs = re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M)
-    idx, why = integrity.index_status(path, kind, header_contigs)
+    info.notes.extend(notes)
+    idx, why = integrity.index_status(path, kind, header_contigs) if not notes else (None, None)
     info.indexed = idx is not None
     if why:
         info.notes.append(f"{why}; the whole file was read instead")
@@ -249,6 +258,29 @@ def open_vcf(path: str, tumor: str | None = None, normal: str | None = None) -> 
     names = list(vcf.seqnames) if vcf.seqnames else list(contigs)
     info.chr_prefix = any(n.lower().startswith("chr") for n in names)
     return vcf, info
+
+
+def _without_fileformat(path: str, kind: str) -> VCF:
+    """htslib refuses a header without ``##fileformat``: read a plain copy that starts with
+    ``##fileformat=VCFv4.2`` (removed from disk once opened; the records are unchanged)."""
+    import gzip
+    import shutil
+    import tempfile
+
+    opener = gzip.open if kind in ("bgzf", "gzip") else open
+    with tempfile.NamedTemporaryFile("wb", suffix=".vcf", delete=False) as out:
+        try:
+            out.write(b"##fileformat=VCFv4.2\n")
+            with opener(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            os.unlink(out.name)
+            raise InputError(f"{path}: corrupt compressed data ({_clean(exc)}); copy or compress "
+                             "it again") from None
+    try:
+        return VCF(out.name, gts012=False, lazy=True)
+    finally:
+        os.unlink(out.name)  # htslib keeps its open descriptor
 
 
 def _clean(exc: BaseException) -> str:
