@@ -211,3 +211,46 @@ def test_gzip_real_header_fixture_matches_source():
         real = fh.read().splitlines(keepends=True)
     for line in PCGR_HEADER.splitlines(keepends=True) + [COLUMNS, KIT_37, BRAF_37, TP53_37]:
         assert line in real
+
+
+def test_knowledge_is_found_from_any_folder_and_in_an_installed_package(tmp_path):
+    """annotations_dir(): $CTRESIST_ANNOTATIONS wins; otherwise annotations shipped inside the
+    package (a non-editable install) come before the checkout's folder; the working directory never
+    matters. Run in a fresh interpreter from an unrelated folder, on a copy of the package laid
+    out as site-packages would hold it (ctresist/ with annotations/ and schemas/ as package data)."""
+    import shutil
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    site = tmp_path / "site"
+    shutil.copytree(repo / "src" / "ctresist", site / "ctresist",
+                    ignore=shutil.ignore_patterns("__pycache__", "annotations", "schemas"))
+    shutil.copytree(repo / "annotations", site / "ctresist" / "annotations")
+    (site / "ctresist" / "schemas").mkdir()
+    shutil.copy(repo / "workflow" / "schemas" / "samples.schema.yaml", site / "ctresist" / "schemas")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "s.tsv").write_text(
+        "sample\tpatient\tcollection_date\tspecimen\tvcf\tdriver\ttherapy\tgenome_build\n"
+        "S1\tP1\t2024-01-10\tplasma\tx.vcf\tEML4-ALK\tAlecensa\tGRCh38\n")
+    code = ("from ctresist.genes import annotations_dir, genes_for_build; "
+            "from ctresist.catalogue import load_catalogue; from ctresist.sheet import read_sheet; "
+            "print(annotations_dir()); print(len(genes_for_build('GRCh38')) > 0, "
+            "len(load_catalogue().entries) > 0, read_sheet('s.tsv', check_files=False).loc['S1', 'therapy'])")
+    env = {k: v for k, v in __import__("os").environ.items()
+           if k not in ("CTRESIST_ANNOTATIONS", "CTRESIST_SHEET_SCHEMA")}
+    env["PYTHONPATH"] = str(site)
+    out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [str(site / "ctresist" / "annotations"), "True True Alecensa"]
+    env["CTRESIST_ANNOTATIONS"] = str(repo / "annotations")
+    out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.splitlines()[0] == str(repo / "annotations")
+    del env["CTRESIST_ANNOTATIONS"]
+    env["PYTHONPATH"] = str(repo / "src")  # a checkout, run from another folder
+    out = subprocess.run([sys.executable, "-c", code.replace("print(len(", "0 and print(len(")],
+                         cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.splitlines() == [str(repo / "annotations")], out.stderr
