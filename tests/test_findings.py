@@ -113,15 +113,17 @@ def test_links_are_built_from_identifiers_only():
         "https://www.ncbi.nlm.nih.gov/clinvar/?term=EGFR%5Bgene%5D+T790M",
         "https://cancer.sanger.ac.uk/cosmic/search?q=EGFR+T790M", "https://www.oncokb.org/gene/EGFR/T790M"]
     assert search_links("MET", "amplification")[2]["url"] == "https://www.oncokb.org/gene/MET"
-    [e] = build_findings([row(source="CIViC", note="CIViC level D (rating 3): Ba/F3 cells were resistant. | "
-                              "disease: NSCLC; variant: https://civic.genome.wustl.edu/api/variants/8; export row CIVIC_12")])[0]["evidence"]
+    [e] = build_findings([row(source="CIViC", clinical="Ba/F3 cells with F1174L resisted crizotinib.",
+                              source_url="https://civicdb.org/links/variants/8")])[0]["evidence"]
     assert e["source_url"] == "https://civicdb.org/links/variants/8"
-    assert e["clinical_text"] == "CIViC level D (rating 3): Ba/F3 cells were resistant."
+    assert e["clinical_text"] == "Ba/F3 cells with F1174L resisted crizotinib."
+    [e] = build_findings([row(source="CIViC", source_url="javascript:alert(1)")])[0]["evidence"]
+    assert e["source_url"] is None
 
 
 @pytest.mark.parametrize("note", [
     "Lin2017 Table2 (cancerdiscovery highwire markup 40699; column assignment reconstructed from line-interleaved HTML)",
-    "gatekeeper (not retrieved)", "see /srv/shared/seeds/000.txt", "from ../shared/data/x.tsv", "Thress 2015 (CIViC line 109)"])
+    "gatekeeper (not retrieved)", "see /home/curator/seeds/000.txt", "from ../shared/data/x.tsv", "Thress 2015 (CIViC line 109)"])
 def test_curation_remarks_are_never_clinical_text(note):
     assert clinical_text(note) == ""
 

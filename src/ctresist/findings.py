@@ -2,8 +2,8 @@
 nested inside (the report model's ``calls`` are evidence rows: one EGFR T790M may match 15).
 
 Everything here is computed from the report model alone, so an old ``report.json`` renders the
-same way as a new one. Links are built only from identifiers (PMID, DOI, CIViC variant ID, gene and
-protein change); the text shown is clinical text only, never curation remarks.
+same way as a new one. Links are built only from identifiers (PMID, DOI, gene and protein change)
+or a source page the model gives (``source_url``); the text shown is clinical text only.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import re
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+from ctresist.catalogue import CURATION_MARKERS, MACHINE_PATH
 from ctresist.stats import vaf_ci
 
 #: report.json structure version; bump when the structure of the written JSON changes
@@ -46,15 +47,6 @@ MEANING = {
     "sensitivity": "Evidence of drug sensitivity",
 }
 
-#: remarks that belong to curation, never to a clinical report: a note containing one is not shown
-CURATION_MARKERS = ("highwire", "line-interleaved", "not retrieved", "no source retrieved", "reconstructed", "column assignment", "civic line", "cgi line", "export row",
-                    "seed 0", "markup", "flattening")
-#: a file path on the curator's machine (``/home/...``, ``../shared/...``): never clinical text
-MACHINE_PATH = re.compile(r"(?:^|[\s(])(?:\.\.?)?/[\w.-]+/[\w./-]+")
-
-_CIVIC_VARIANT = re.compile(r"civic[^\s]*/(?:api/|links/)?variants/(\d+)", re.I)
-
-
 def citation_link(text: str) -> dict:
     """``{"text", "url", "verified"}`` for one catalogue citation: PMID -> PubMed, DOI -> doi.org;
     an ``UNVERIFIED:`` reference is shown as text without a link (and without curation remarks)."""
@@ -73,15 +65,10 @@ def citation_link(text: str) -> dict:
 
 
 def clinical_text(note: str | None) -> str:
-    """The clinical statement of a catalogue note; curation remarks are never shown.
-
-    A CIViC note is ``<statement> | disease: ...; variant: <url>; export row ...``: only the
-    statement is kept. A note that still carries curation remarks gives ``""``."""
-    if not note:
-        return ""
-    text = note.split(" | ")[0].strip()
-    low = text.lower()
-    if any(m in low for m in CURATION_MARKERS) or re.search(r"https?://", text) or MACHINE_PATH.search(text):
+    """The clinical statement of a catalogue entry, or ``""`` when the text carries curation remarks
+    or a machine path (the catalogue's own markers): curation text never reaches a report."""
+    text = (note or "").strip()
+    if CURATION_MARKERS.search(text) or MACHINE_PATH.search(text):
         return ""
     return text
 
@@ -119,17 +106,14 @@ def _filter(c: dict) -> str | None:
 
 
 def _evidence_row(c: dict) -> dict:
-    civic = c.get("source_url") if str(c.get("source_url") or "").startswith("https://") else None
-    m = _CIVIC_VARIANT.search(c.get("note") or "")
-    if civic is None and c.get("source") == "CIViC" and m:
-        civic = f"https://civicdb.org/links/variants/{m.group(1)}"
+    url = c.get("source_url") if str(c.get("source_url") or "").startswith("https://") else None
     return {
         "entry_id": c.get("entry_id", ""), "source": c.get("source", ""),
         "status": c.get("status", ""), "driver_context": c.get("driver_context", ""),
         "mechanism": c.get("mechanism", ""), "evidence_type": c.get("evidence", ""),
         "tier": call_tier(c.get("level")), "resists": list(c.get("resists") or []),
         "options": _options(c), "clinical_text": clinical_text(c.get("clinical") or c.get("note")),
-        "citations": [citation_link(x) for x in c.get("citations") or []], "source_url": civic,
+        "citations": [citation_link(x) for x in c.get("citations") or []], "source_url": url,
     }
 
 
