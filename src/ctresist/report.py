@@ -37,6 +37,7 @@ BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def neutralise_bidi(text: str) -> str:
+    """``"\u202eRB1"`` -> ``"<U+202E>RB1"``: the control is shown, not obeyed."""
     return BIDI.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
 
 
@@ -64,7 +65,7 @@ def tsv_cell(value: Any) -> str:
 
 def tsv_rows(model: dict) -> list[list[str]]:
     sample = model["sample"]["sample"]
-    versions = [model["catalogue"]["version"], model["ctresist_version"]]
+    versions = [tsv_cell(model["catalogue"]["version"]), tsv_cell(model["ctresist_version"])]
     rows = []
     for c in model["calls"]:
         row = {**c, "sample": sample, "finding": f"{c['gene']} {c['alteration']}"}
