@@ -302,3 +302,20 @@ def test_tp53_rb1_page_names_transformation_risk(tmp_path):
     assert main.count("Transformation risk under any TKI: consider re-biopsy") == 2
     assert main.count("Histologic transformation risk: consider re-biopsy") == 2
     assert "does not affect the current therapy" not in text and "not the current therapy" not in main
+
+
+def test_timeline_plot_geometry():
+    """#12: ALK01's G1202R (not detected, 0.4 %, 2.11 %) on a log VAF axis (0.01-100 % over 220 px)
+    against collection dates (83 and 162 days after baseline over 560 px); copy number not plotted."""
+    from ctresist.longitudinal import timeline_plot
+
+    m = {"timepoints": [{"date": d, "sample": s} for d, s in
+                        (("2024-01-10", "T0"), ("2024-04-02", "T1"), ("2024-06-20", "T2"))],
+         "alterations": [{"alteration": "ALK G1202R", "values": [None, 0.004, 0.0211],
+                          "status": [None, "actionable_resistance", "actionable_resistance"]},
+                         {"alteration": "MET amplification", "values": [None, None, 12.0],
+                          "status": [None, None, "actionable_resistance"]}]}
+    [line] = timeline_plot(m)["lines"]
+    assert (line["label"], line["path"], line["absent"]) == ("ALK G1202R", "346.9,143.9 620.0,104.2", [60.0])
+    m["timepoints"][0]["date"] = ""
+    assert timeline_plot(m) is None  # an undated sample: the table alone, no invented axis

@@ -87,7 +87,9 @@ def timeline_plot(model: dict) -> dict | None:
     for i, a in enumerate(series):
         pts = [{"x": xs[j], "y": y(v), "v": v, "status": a["status"][j]}
                for j, v in enumerate(a["values"]) if v is not None and v > 0]
+        absent = [xs[j] for j, v in enumerate(a["values"]) if v is None]
         lines.append({"label": a["alteration"], "colour": palette[i % len(palette)], "points": pts,
+                      "absent": absent,
                       "path": " ".join(f"{p['x']},{p['y']}" for p in pts)})
     ticks = [{"y": y(10 ** e), "label": f"{100 * 10 ** e:g} %"} for e in range(-4, 1)]
     dates = [{"x": x, "label": t["date"]} for x, t in zip(xs, model["timepoints"])]
