@@ -157,3 +157,29 @@ def test_readme_table_lists_every_convention():
     table = readme_table()
     assert table.count("\n") == len(CONVENTIONS) + 1
     assert "| VarScan 2 | FORMAT RD, AD (Number=1), FREQ |" in table
+
+
+def test_pisces_vf_and_reference_first_ad():
+    """Pisces: VAF = VF, alt = AD[1] (AD Number=., reference first), depth = DP."""
+    c, info = counts("pisces.vcf")
+    assert info.caller == "Pisces"
+    assert c[("chr2", 29443613, "T")] == (0.016, 2510, 40)
+
+
+@pytest.mark.parametrize("name,build,expect", [
+    ("lofreq.vcf", "GRCh38", (0.019256, 3012, 58)),
+    ("pisces.vcf", "GRCh37", (0.016, 2510, 40)),
+])
+def test_caller_counts_reach_the_report(tmp_path, name, build, expect):
+    """Through the real CLI: the known G1202R allele is called with the caller's own counts."""
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "ctresist.cli", "annotate", "--sample", "S", "--vcf",
+                           str(FIX / name), "--driver", "EML4-ALK", "--specimen", "plasma", "--build",
+                           build, "--therapy", "alectinib", "-o", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    [call] = [c for c in json.loads(out.read_text())["calls"] if c["alteration"] == "G1202R"]
+    assert (call["vaf"], call["depth"], call["alt_reads"]) == expect
