@@ -164,8 +164,14 @@ def annotations_folder() -> Path:
 
 
 def use_packaged_data() -> None:
-    """In an installed (non-editable) ctresist the annotations are package data
-    (ctresist/annotations); in a checkout they are beside src/. Point the readers at the packaged
-    copy when there is no checkout and nothing else was chosen."""
+    """In an installed (non-editable) ctresist the annotations and the workflow (with the sheet
+    schema) are package data (ctresist/annotations, ctresist/workflow); in a checkout they are
+    beside src/. Point the readers at the packaged copies when there is no checkout and nothing
+    else was chosen."""
     if not os.environ.get("CTRESIST_ANNOTATIONS"):
         os.environ["CTRESIST_ANNOTATIONS"] = str(annotations_folder())
+    here = Path(__file__).resolve().parent
+    checkout = here.parents[1] / "workflow" / "schemas" / "samples.schema.yaml"
+    shipped = packaged("workflow") / "schemas" / "samples.schema.yaml"
+    if not os.environ.get("CTRESIST_SHEET_SCHEMA") and not checkout.exists() and shipped.exists():
+        os.environ["CTRESIST_SHEET_SCHEMA"] = str(shipped)

@@ -13,6 +13,7 @@ from ctresist.errors import InputError
 from ctresist.sheet import read_sheet
 
 validate(config, schema="../schemas/config.schema.yaml")
+batch.use_packaged_data()  # an installed (non-editable) ctresist: its packaged annotations, schema
 ANNOTATIONS = os.path.abspath(config["annotations"] or batch.annotations_folder())
 
 # The sheet's structure (columns, unique and valid IDs) is checked here, before any job; a row's
