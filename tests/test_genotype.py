@@ -279,3 +279,24 @@ def test_a_filtered_caller_record_is_detected_with_its_filter(evidence):
     assert row["state"] == "detected_by_caller"
     assert row["text"].startswith("detected by the caller (FILTER=weak_evidence): 10 of 5,000 "
                                   "reads (0.20 %")
+
+
+def test_ungapped_fast_path_equals_the_aligned_pairs_call(plasma_bam):
+    from ctresist.genotype import _site_call, _ungapped_call
+
+    compared = 0
+    with pysam.AlignmentFile(plasma_bam) as aln:
+        for read in aln.fetch("chr7"):
+            if len(read.cigartuples) != 1:
+                continue
+            pairs = read.get_aligned_pairs()
+            index = {r: i for i, (_, r) in enumerate(pairs) if r is not None}
+            start = read.reference_start
+            for s in ALL[:-1]:
+                fast = _ungapped_call(start, read.reference_end, read.query_sequence,
+                                      read.query_qualities, s, 20)
+                assert fast == _site_call(read, pairs, index, s, 20), (read.query_name, s.label)
+                compared += fast is not None
+    # (read, site) pairs with a call, duplicate/secondary/low-MAPQ reads included: T790M and
+    # C797S 2 x 5,057 (not the 30 BQ-10 reads), L858R 3,030 reads, G719S 440, deletions 2 x 180
+    assert compared == 2 * 5057 + 3030 + 440 + 2 * 180 == 13_944

@@ -66,7 +66,8 @@ class SiteEvidence:
     umi: str = ""  # "" | consensus (cD) | MI | RX
     families: int | None = None
     alt_families: int | None = None
-    filtered: dict[str, int] = field(default_factory=dict)  # reason -> reads skipped
+    #: reason -> reads skipped in the site's query region (shared by sites < CLUSTER_GAP apart)
+    filtered: dict[str, int] = field(default_factory=dict)
     problem: str | None = None  # why the site could not be looked at (e.g. contig absent)
 
     @property
@@ -151,6 +152,32 @@ def _site_call(read, pairs, index, site: Site, min_baseq: int) -> str | None:
             qpos[r] = pairs[x][0]
         return _call(read, qpos, (site.pos, site.ref, site.alt), min_baseq)
     return _indel_call(pairs, index, read, site, min_baseq)
+
+
+def _ungapped_call(start: int, end: int, seq: str | None, quals, site: Site,
+                   min_baseq: int) -> str | None:
+    """The same call as :func:`_site_call` for a read aligned without gaps or clips over
+    [start, end) (0-based): no per-base alignment needed."""
+    if seq is None or quals is None:
+        return None
+    r0 = site.pos - 1
+    if len(site.ref) == len(site.alt):
+        r1 = r0 + len(site.ref)
+        if r0 < start or r1 > end:
+            return None
+        q0, q1 = r0 - start, r1 - start
+        if min(quals[q0:q1]) < min_baseq:
+            return None
+        observed = seq[q0:q1].upper()
+        if "N" in observed:
+            return None
+        return "alt" if observed == site.alt else "ref" if observed == site.ref else "other"
+    # an indel: a gapless read is ref when it covers the anchor and the base after the event
+    last = r0 + len(site.ref) if len(site.ref) > len(site.alt) else r0 + 1
+    if r0 < start or last >= end or quals[r0 - start] < min_baseq or \
+            quals[r0 + 1 - start] < min_baseq:
+        return None
+    return "ref"
 
 
 def _family_key(read: pysam.AlignedSegment) -> tuple[str, object] | None:
@@ -262,14 +289,22 @@ def _count(aln, contig: str, group: list[Site], results, min_mapq: int, min_base
         if why:
             filtered[why] += 1
             continue
-        pairs = read.get_aligned_pairs()
-        index = {r: i for i, (_, r) in enumerate(pairs) if r is not None and lo <= r <= hi}
         strand = "-" if read.is_reverse != (read.is_paired and read.is_read2) else "+"
         calls = {}
-        for si, s in enumerate(group):
-            c = _site_call(read, pairs, index, s, min_baseq)
-            if c is not None:
-                calls[si] = c
+        cig = read.cigartuples
+        if cig and len(cig) == 1 and cig[0][0] in (0, 7, 8):  # e.g. 150M: no indel, no clip
+            start, seq, quals = read.reference_start, read.query_sequence, read.query_qualities
+            for si, s in enumerate(group):
+                c = _ungapped_call(start, start + cig[0][1], seq, quals, s, min_baseq)
+                if c is not None:
+                    calls[si] = c
+        else:
+            pairs = read.get_aligned_pairs()
+            index = {r: i for i, (_, r) in enumerate(pairs) if r is not None and lo <= r <= hi}
+            for si, s in enumerate(group):
+                c = _site_call(read, pairs, index, s, min_baseq)
+                if c is not None:
+                    calls[si] = c
         if not calls:
             filtered["no_base_call"] += 1
             continue
