@@ -539,6 +539,7 @@ def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
     last_key = None
     spans_chrom: str | None = None
     spans: list[tuple[int, int]] = []
+    lo, hi = 0, -1
     limit: int | None = None
     header_contigs = set(re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M))
     max_pos: dict[str, int] = {}
@@ -579,9 +580,11 @@ def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
         if chrom != spans_chrom:  # gene spans of this chromosome, looked up once per chromosome
             spans_chrom = chrom
             spans = [(g.start, g.end) for g in genes if g.chrom == norm_chrom(chrom)]
-        if spans:
+            lo = min((s for s, _ in spans), default=0)
+            hi = max((e for _, e in spans), default=-1)
+        if pos <= hi:  # cheap bounds of all spans first: most records are outside them
             end = v.end
-            if any(pos <= e and end >= s for s, e in spans):
+            if end >= lo and any(pos <= e and end >= s for s, e in spans):
                 yield v
     if last_chrom is not None:
         max_pos[last_chrom] = last_pos
