@@ -14,6 +14,7 @@ The plasma fixture, per site (GRCh38; fragments are single-end 150 bp reads unle
 """
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pysam
@@ -300,3 +301,31 @@ def test_ungapped_fast_path_equals_the_aligned_pairs_call(plasma_bam):
     # (read, site) pairs with a call, duplicate/secondary/low-MAPQ reads included: T790M and
     # C797S 2 x 5,057 (not the 30 BQ-10 reads), L858R 3,030 reads, G719S 440, deletions 2 x 180
     assert compared == 2 * 5057 + 3030 + 440 + 2 * 180 == 13_944
+
+
+def test_report_block_for_the_egfr_context(plasma_bam):
+    from ctresist.genotype import ctdna_evidence
+    from ctresist.hotspots import missing_alleles, sites_for
+    from ctresist.io.purity import read_tumour_fraction
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "ctdna"
+    tf = read_tumour_fraction(str(fixtures / "PLASMA_T2.params.txt"))  # 4.12 %
+    sites = sites_for("GRCh38", "EGFR mutation")
+    block = ctdna_evidence(sites, CALLED, bam=plasma_bam, build="GRCh38", tumour_fraction=tf,
+                           not_genotypable=missing_alleles("GRCh38", "EGFR mutation"))
+    by = {(r["gene"], r["alteration"]): r for r in block["sites"]}
+    assert block["source"] == "reads" and block["input"] == "plasma.bam"
+    assert by[("EGFR", "T790M")]["state"] == "read_level_only"
+    assert by[("EGFR", "L858R")]["state"] == "detected_by_caller"
+    assert by[("EGFR", "L858R")]["role"] == "driver"
+    c797s = by[("EGFR", "C797S")]
+    assert (c797s["state"], c797s["informative"]) == ("not_detected", True)  # 2.06 % > 0.26 %
+    assert by[("KRAS", "G12C")]["state"] == "not_assessable"  # no chr12 in this BAM
+    assert block["tumour_fraction"]["method"] == "ichorCNA"
+    assert sum(block["counts"].values()) == len(block["sites"])
+    assert block["counts"]["detected_by_caller"] == 1
+    assert block["summary"].startswith(f"{len(block['sites'])} catalogue changes at "
+                                       f"{len(sites)} known alleles: 1 detected by the caller")
+    empty = ctdna_evidence(sites[:2], [])
+    assert empty["source"] is None
+    assert empty["summary"].endswith("; absence not assessable: no reads or coverage given")

@@ -48,6 +48,8 @@ def test_alk_context_and_missing_alleles():
     assert sites["ALK G1202R 2:29220747C>T"].hgvsc == "ENST00000389048:c.3604G>A"
     missing = missing_alleles("GRCh38", "ALK fusion")
     assert "ALK T1151dup" in missing  # an insertion: no known allele, cannot be genotyped
+    assert all(" fusion" not in m and " amplification" not in m for m in missing)
+    assert missing_alleles("GRCh38", "EGFR mutation") == ["EGFR G796S"]
 
 
 def test_export_bed(tmp_path):

@@ -540,3 +540,47 @@ def per_change(rows: list[dict]) -> list[dict]:
                                   else 1.0):
             best[key] = r
     return [{**r, "alleles": count[k]} for k, r in best.items()]
+
+
+def ctdna_evidence(sites: list[Site], caller_variants: Iterable = (), bam: str | None = None,
+                   coverage: str | None = None, reference: str | None = None,
+                   build: str | None = None, min_depth: int = 100, min_alt_reads: int = 3,
+                   min_vaf: float = 0.0, tumour_fraction=None, plasma: bool = True,
+                   background: float | Mapping = stats.DEFAULT_BACKGROUND,
+                   not_genotypable: Iterable[str] = ()) -> dict:
+    """The report-model block for one sample: reads (``bam``) first, else ``coverage`` (gVCF /
+    mosdepth / samtools depth), else nothing (every site "absence not assessable").
+    ``tumour_fraction`` is an ``io.purity.TumourFraction`` (or None). Returns
+    ``{source, input, tumour_fraction, summary, counts, sites (one per change), alleles}``."""
+    import os
+
+    evidence = cov = None
+    source = None
+    if bam:
+        evidence = genotype_sites(bam, sites, reference=reference, build=build)
+        source = "reads"
+    elif coverage:
+        from ctresist.io.coverage import site_coverage
+
+        cov = site_coverage(coverage, sites)
+        source = "coverage"
+    tf = tumour_fraction.value if tumour_fraction is not None else None
+    rows = site_states(sites, caller_variants, evidence, cov, min_depth=min_depth,
+                       min_alt_reads=min_alt_reads, min_vaf=min_vaf, background=background,
+                       tumor_fraction=tf, plasma=plasma)
+    changes = per_change(rows)
+    counts = {s: sum(1 for r in changes if r["state"] == s) for s in STATES}
+    words = {"detected_by_caller": "detected by the caller",
+             "read_level_only": "in the reads only (possible, confirm)",
+             "not_detected": "not detected (with LoD)", "not_assessable": "not assessable"}
+    summary = (f"{len(changes)} catalogue changes at {len(rows)} known alleles: "
+               + ", ".join(f"{n} {words[s]}" for s, n in counts.items() if n))
+    if source is None:
+        summary += "; absence not assessable: no reads or coverage given"
+    missing = list(not_genotypable)
+    if missing:
+        summary += f"; no known allele to look at for {', '.join(missing)}"
+    return {"source": source, "input": os.path.basename(bam or coverage or "") or None,
+            "tumour_fraction": tumour_fraction.as_dict() if tumour_fraction else None,
+            "summary": summary, "counts": counts, "not_genotypable": missing,
+            "sites": changes, "alleles": rows}

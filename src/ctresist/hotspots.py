@@ -9,8 +9,8 @@ A catalogue entry contributes sites when it is a protein change (``T790M``), a r
 ``EGFR mutation`` context the driver's own activating alleles (L858R, exon 19 deletions) are
 added with role ``driver`` (also when another source, e.g. CIViC, lists them as resistance):
 seeing them in plasma shows that the tumour sheds DNA.
-Amplifications, losses and alterations without a known allele (insertions, most indels) have no
-site here; they are listed by :func:`missing_alleles` so a report can say so.
+Amplifications, losses and fusions have no allele; protein changes without a known allele
+(insertions, most indels) are listed by :func:`missing_alleles` so a report can say so.
 """
 from __future__ import annotations
 
@@ -56,9 +56,8 @@ class Site:
 def _specs(entry: Entry, cat: Catalogue) -> list[str]:
     if entry.alteration == "activating_mutation":
         return list(cat.activating.get(entry.gene, []))
-    if entry.alteration in ("amplification", "loss"):
-        return []
-    return entry.alteration.split("+")
+    # protein changes only: amplification, loss, fusion ... have no allele
+    return [p for p in entry.alteration.split("+") if protein.parse(p) is not None]
 
 
 def _matches(change: str, spec: str, gene: str) -> bool:
@@ -131,10 +130,9 @@ def missing_alleles(build: str, driver: str | None = None,
     alleles = load_known_alleles(build).values()
     out = []
     for e in cat.entries:
-        if (driver is not None and e.driver != driver) or e.alteration in (
-                "amplification", "loss", "activating_mutation"):
+        if (driver is not None and e.driver != driver) or e.alteration == "activating_mutation":
             continue
-        for spec in e.alteration.split("+"):
+        for spec in _specs(e, cat):
             if not any(g == e.gene and _matches(c, spec, g) for g, c, _ in alleles) and \
                     (e.gene, spec) not in have and f"{e.gene} {spec}" not in out:
                 out.append(f"{e.gene} {spec}")
