@@ -183,3 +183,12 @@ def test_caller_counts_reach_the_report(tmp_path, name, build, expect):
     assert proc.returncode == 0, proc.stderr
     [call] = [c for c in json.loads(out.read_text())["calls"] if c["alteration"] == "G1202R"]
     assert (call["vaf"], call["depth"], call["alt_reads"]) == expect
+
+
+def test_vector_length_contradicting_its_number_is_unknown(write_vcf):
+    """AF declared Number=A but written reference first (2 values, 1 ALT): VAF unknown, not 0.98."""
+    hdr = ['##FORMAT=<ID=DP,Number=1,Type=Integer,Description="d">',
+           '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="a">',
+           '##FORMAT=<ID=AF,Number=A,Type=Float,Description="f">']
+    v = one(write_vcf, hdr, "DP:AD:AF", "1000:980,20:0.98,0.02")
+    assert (v.depth, v.alt_reads, v.vaf) == (1000, 20, 0.02)  # VAF from AD/DP, not AF[0]

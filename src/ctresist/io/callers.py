@@ -88,18 +88,23 @@ def allele_value(vals: list[float | None] | None, decl: Decl | None, ai: int, n_
 
     ``R`` lists the reference first; ``A`` one value per ALT; ``.`` (and a fixed number) is read
     as reference-first when it has one value more than there are ALTs, per ALT when it has exactly
-    one per ALT; anything else is unknown.
+    one per ALT. A vector whose length contradicts its declaration (an ``A`` field with a reference
+    value, an ``R`` field without one) is unknown rather than guessed.
     """
     if not vals:
         return None
     number = decl.number if decl else "."
-    if number == "R" or (number != "A" and len(vals) == n_alts + 1):
+    if number == "R":
+        i = ai + 1 if len(vals) == n_alts + 1 else None
+    elif number == "A":
+        i = ai if len(vals) == n_alts else None
+    elif len(vals) == n_alts + 1:
         i = ai + 1
-    elif number == "A" or len(vals) == n_alts:
+    elif len(vals) == n_alts:
         i = ai
     else:
-        return None
-    return vals[i] if i < len(vals) else None
+        i = None
+    return vals[i] if i is not None else None
 
 
 def ref_value(vals: list[float | None] | None, decl: Decl | None, n_alts: int) -> float | None:
@@ -107,9 +112,7 @@ def ref_value(vals: list[float | None] | None, decl: Decl | None, n_alts: int) -
     if not vals:
         return None
     number = decl.number if decl else "."
-    if number == "R" or (number != "A" and len(vals) == n_alts + 1):
-        return vals[0]
-    return None
+    return vals[0] if number != "A" and len(vals) == n_alts + 1 else None
 
 
 # --- the conventions ----------------------------------------------------------------------------

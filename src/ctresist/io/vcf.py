@@ -511,7 +511,12 @@ def iter_records(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
             yield from records
             return
         vcf.close()
-        vcf = VCF(info.path, gts012=False, lazy=True)
+        again = VCF(info.path, gts012=False, lazy=True)
+        try:
+            yield from _stream(again, info, genes)
+        finally:
+            again.close()
+        return
     yield from _stream(vcf, info, genes)
 
 
