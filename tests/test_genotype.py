@@ -329,3 +329,33 @@ def test_report_block_for_the_egfr_context(plasma_bam):
     empty = ctdna_evidence(sites[:2], [])
     assert empty["source"] is None
     assert empty["summary"].endswith("; absence not assessable: no reads or coverage given")
+
+
+def test_statistics_against_independent_values():
+    # Clopper-Pearson: 0/n upper bound is 1 - (alpha/2)^(1/n); 10/5,000 as SciPy's exact CI
+    lo, hi = stats.vaf_ci(0, 2400)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** (1 / 2400), rel=1e-9)
+    lo, hi = stats.vaf_ci(10, 5000)
+    assert (round(lo, 7), round(hi, 7)) == (0.0009595, 0.003675)
+    # LoD with k* = 3 at 2,400x: P(X >= 3 | 2,400, f) = 0.95 -> f = 0.262 % (about 6.3 / n)
+    assert round(stats.lod(2400, 3), 5) == 0.00262
+    assert stats.binom_sf(3, 2400, stats.lod(2400, 3)) == pytest.approx(0.95, abs=1e-9)
+    # beta-binomial background raises the threshold: 8 -> 19 -> 56 alt reads at 5,000x
+    assert [stats.call_threshold(5000, 5e-4, 0.01, 3, dispersion=d) for d in (0, 1e-3, 1e-2)] \
+        == [8, 19, 56]
+    assert stats.betabinom_sf(8, 5000, 5e-4, 0.01) == pytest.approx(0.0722668, rel=1e-5)
+    with pytest.raises(InputError, match="need 0 <= alt"):
+        stats.vaf_ci(6, 5)
+
+
+def test_dispersion_and_strand_bias_in_states(tmp_path, evidence):
+    (row,) = site_states([S_T790M], [], list(evidence.values()), dispersion=1e-3)
+    assert (row["state"], row["k_call"]) == ("not_detected", 19)  # 10 reads: now background
+    both = (T790M, C797S)
+    bam = build_site_bam(tmp_path / "bias.bam", [
+        SiteReads(both, 995), SiteReads(both, 5, alts={T790M: "T"}, flags=0x10)])
+    (ev,) = genotype_sites(bam, [S_T790M])
+    assert (ev.alt_fwd, ev.alt_rev) == (0, 5)
+    (row,) = site_states([S_T790M], [], [ev])
+    assert row["state"] == "read_level_only"
+    assert row["text"].endswith("; all alt reads on one strand: possible artefact")

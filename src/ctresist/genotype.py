@@ -385,7 +385,8 @@ def site_states(sites: Iterable[Site], caller_variants: Iterable = (),
                 min_alt_reads: int = 3, min_vaf: float = 0.0,
                 background: float | Mapping[tuple[str, int, str, str], float] =
                 stats.DEFAULT_BACKGROUND, alpha: float = stats.DEFAULT_ALPHA_CALL,
-                tumor_fraction: float | None = None, plasma: bool = True) -> list[dict]:
+                tumor_fraction: float | None = None, plasma: bool = True,
+                dispersion: float = 0.0) -> list[dict]:
     """One JSON-ready dict per site (see the module doc for the states).
 
     caller_variants: objects with ``chrom, pos, ref, alt`` and optional ``vaf, depth, alt_reads``
@@ -394,7 +395,7 @@ def site_states(sites: Iterable[Site], caller_variants: Iterable = (),
     for sites without read evidence. min_depth applies to fragments (families with UMIs).
     min_alt_reads/min_vaf: the caller's own threshold (for coverage-only LoD) and the floor of the
     read-level call threshold. background: per-base error, one value or ``{site.key: value}``
-    (panel of normals). tumor_fraction: when a clonal heterozygous mutation (VAF ~ TF/2) would sit
+    (panel of normals); dispersion > 0 makes it beta-binomial. tumor_fraction: when a clonal heterozygous mutation (VAF ~ TF/2) would sit
     below a site's LoD, the negative is marked ``informative: False``.
     """
     called = {}
@@ -421,7 +422,7 @@ def site_states(sites: Iterable[Site], caller_variants: Iterable = (),
         if v is not None:
             _detected(row, v, ev)
         elif ev is not None and ev.problem is None:
-            _from_reads(row, ev, min_depth, bg, alpha, min_alt_reads, min_vaf)
+            _from_reads(row, ev, min_depth, bg, alpha, min_alt_reads, dispersion)
         elif ev is not None:
             row.update(state="not_assessable", source="reads",
                        text=f"not assessable: {ev.problem}")
@@ -457,7 +458,7 @@ def _detected(row: dict, v, ev: SiteEvidence | None) -> None:
 
 
 def _from_reads(row: dict, ev: SiteEvidence, min_depth: int, bg: float, alpha: float,
-                min_alt: int, min_vaf: float) -> None:
+                min_alt: int, dispersion: float) -> None:
     n, k = ev.n, ev.k
     unit = "families" if ev.umi else "reads"
     row["source"] = "reads" + (f" (UMI {ev.umi})" if ev.umi else "")
@@ -467,7 +468,7 @@ def _from_reads(row: dict, ev: SiteEvidence, min_depth: int, bg: float, alpha: f
         if k:
             row["text"] += f" ({k:,} alt {unit} seen: confirm with deeper sequencing)"
         return
-    k_call = stats.call_threshold(n, bg, alpha, min_alt, min_vaf=0.0)
+    k_call = stats.call_threshold(n, bg, alpha, min_alt, min_vaf=0.0, dispersion=dispersion)
     lo, hi = stats.vaf_ci(k, n)
     row.update(vaf=k / n, ci_low=lo, ci_high=hi, k_call=k_call)
     if k >= k_call:
@@ -475,6 +476,8 @@ def _from_reads(row: dict, ev: SiteEvidence, min_depth: int, bg: float, alpha: f
                    text=f"possible, confirm: {k:,} alt {unit} of {n:,} ({_pct(k / n)}, 95 % CI "
                         f"{_pct(lo)}-{_pct(hi)}; {ev.alt_fwd} forward, {ev.alt_rev} reverse) "
                         "in the reads only, not called by the caller")
+        if ev.alt_reads >= 4 and 0 in (ev.alt_fwd, ev.alt_rev):
+            row["text"] += "; all alt reads on one strand: possible artefact"
         return
     lod = stats.lod(n, k_call)
     row.update(state="not_detected", lod=lod,
@@ -547,7 +550,8 @@ def ctdna_evidence(sites: list[Site], caller_variants: Iterable = (), bam: str |
                    build: str | None = None, min_depth: int = 100, min_alt_reads: int = 3,
                    min_vaf: float = 0.0, tumour_fraction=None, plasma: bool = True,
                    background: float | Mapping = stats.DEFAULT_BACKGROUND,
-                   not_genotypable: Iterable[str] = ()) -> dict:
+                   dispersion: float = 0.0, min_mapq: int = 20, min_baseq: int = 20,
+                   min_family_size: int = 1, not_genotypable: Iterable[str] = ()) -> dict:
     """The report-model block for one sample: reads (``bam``) first, else ``coverage`` (gVCF /
     mosdepth / samtools depth), else nothing (every site "absence not assessable").
     ``tumour_fraction`` is an ``io.purity.TumourFraction`` (or None). Returns
@@ -557,7 +561,9 @@ def ctdna_evidence(sites: list[Site], caller_variants: Iterable = (), bam: str |
     evidence = cov = None
     source = None
     if bam:
-        evidence = genotype_sites(bam, sites, reference=reference, build=build)
+        evidence = genotype_sites(bam, sites, reference=reference, build=build,
+                                  min_mapq=min_mapq, min_baseq=min_baseq,
+                                  min_family_size=min_family_size)
         source = "reads"
     elif coverage:
         from ctresist.io.coverage import site_coverage
@@ -567,7 +573,7 @@ def ctdna_evidence(sites: list[Site], caller_variants: Iterable = (), bam: str |
     tf = tumour_fraction.value if tumour_fraction is not None else None
     rows = site_states(sites, caller_variants, evidence, cov, min_depth=min_depth,
                        min_alt_reads=min_alt_reads, min_vaf=min_vaf, background=background,
-                       tumor_fraction=tf, plasma=plasma)
+                       tumor_fraction=tf, plasma=plasma, dispersion=dispersion)
     changes = per_change(rows)
     counts = {s: sum(1 for r in changes if r["state"] == s) for s in STATES}
     words = {"detected_by_caller": "detected by the caller",

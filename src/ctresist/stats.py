@@ -11,7 +11,8 @@ families) covering the site and ``X`` = alt reads:
 * **Call threshold** ``k*``: the smallest alt count that background error alone (per-base error
   rate ``e``, configurable or per site from a panel of normals) reaches with probability below
   ``alpha_call``: ``P(X >= k* | n, e) < alpha_call``, and never fewer than ``min_alt`` reads nor
-  below ``min_vaf * n``.
+  below ``min_vaf * n``. With ``dispersion`` (intra-class correlation) > 0 the background is
+  beta-binomial, for error rates that vary between sites and samples.
 * **LoD** (95 % by default): the smallest true VAF ``f`` at which ``P(X >= k* | n, f) >= 0.95``,
   i.e. a variant at the LoD is called 95 times out of 100 at this depth. With ``k* = 3`` the LoD is
   about ``6.3 / n`` (0.26 % at 2,400x).
@@ -97,15 +98,37 @@ def vaf_ci(alt: int, depth: int, conf: float = 0.95) -> tuple[float | None, floa
     return lo, hi
 
 
+def betabinom_sf(k: int, n: int, mean: float, rho: float) -> float:
+    """P(X >= k) for a beta-binomial with the given ``mean`` and intra-class correlation ``rho``
+    (over-dispersion; ``rho = 0`` is the binomial): Beta(a, b) with a = mean (1 - rho) / rho,
+    b = (1 - mean) (1 - rho) / rho. Summed over the k lower terms (k is small here)."""
+    if rho <= 0:
+        return binom_sf(k, n, mean)
+    if k <= 0:
+        return 1.0
+    if k > n or mean <= 0:
+        return 0.0
+    a, b = mean * (1 - rho) / rho, (1 - mean) * (1 - rho) / rho
+    base = math.lgamma(n + 1) + math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) \
+        - math.lgamma(n + a + b)
+    cdf = sum(math.exp(base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + math.lgamma(i + a)
+                       + math.lgamma(n - i + b)) for i in range(k))
+    return max(0.0, 1.0 - cdf)
+
+
 def call_threshold(depth: int, background: float = DEFAULT_BACKGROUND,
                    alpha: float = DEFAULT_ALPHA_CALL, min_alt: int = 2,
-                   min_vaf: float = 0.0) -> int:
+                   min_vaf: float = 0.0, dispersion: float = 0.0) -> int:
     """Smallest alt count ``k*`` with ``P(X >= k* | depth, background) < alpha``, at least
-    ``min_alt`` and at least ``ceil(min_vaf * depth)`` (see the module doc)."""
+    ``min_alt`` and at least ``ceil(min_vaf * depth)`` (see the module doc). ``dispersion`` > 0
+    makes the background beta-binomial (:func:`betabinom_sf`): error rates that vary between
+    sites or samples put more weight in the tail and raise ``k*``."""
     if not 0 <= background < 1:
         raise InputError(f"background error must be in [0, 1), got {background!r}")
+    if not 0 <= dispersion < 1:
+        raise InputError(f"dispersion must be in [0, 1), got {dispersion!r}")
     k = max(int(min_alt), math.ceil(min_vaf * depth - 1e-9), 1)
-    while k <= depth and binom_sf(k, depth, background) >= alpha:
+    while k <= depth and betabinom_sf(k, depth, background, dispersion) >= alpha:
         k += 1
     return k
 
