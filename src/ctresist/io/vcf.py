@@ -630,12 +630,15 @@ def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
         transcripts = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes or []}
     ti = info.samples.index(info.tumor) if info.tumor else None
     ni = info.samples.index(info.normal) if info.normal else None
+    by_chrom: dict[str, list[Gene]] = {}
+    for g in genes or []:
+        by_chrom.setdefault(g.chrom, []).append(g)
     try:
         for v in iter_records(vcf, info, genes):
             info.records_read += 1
             for var in _alleles(v, info, ti, ni, transcripts):
                 if genes:
-                    _gene_at_position(var, genes)
+                    _gene_at_position(var, by_chrom.get(norm_chrom(var.chrom), ()))
                 yield var
     except InputError:
         raise
@@ -653,10 +656,12 @@ def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
                          "VCF in the vcf column")
 
 
-def _gene_at_position(var: Variant, genes: list[Gene]) -> None:
+def _gene_at_position(var: Variant, genes: Iterable[Gene]) -> None:
     """A record inside a catalogue gene whose annotation names another gene is kept under the gene
-    at its position, as not interpretable (its protein change belongs to the other gene)."""
-    here = [g.name for g in genes if g.overlaps(var.chrom, var.pos, var.pos + max(len(var.ref), 1) - 1)]
+    at its position, as not interpretable (its protein change belongs to the other gene).
+    ``genes``: the genes of the record's chromosome."""
+    end = var.pos + max(len(var.ref), 1) - 1
+    here = [g.name for g in genes if var.pos <= g.end and end >= g.start]
     if not here or var.gene in here:
         return
     if var.gene is None:
