@@ -22,7 +22,7 @@ from ctresist.genes import annotations_dir
 
 COLUMNS = ["id", "gene", "alteration", "phase", "mechanism", "driver", "resists", "options",
            "option_levels", "level", "evidence", "citations", "clinical", "curation"]
-SPECIAL = {"amplification", "activating_mutation", "loss"}
+SPECIAL = {"amplification", "activating_mutation", "loss", "fusion"}
 #: Evidence behind one remaining option, strongest first (annotations/README.md defines each).
 OPTION_LEVELS = ("approved", "guideline", "clinical_trial", "case_series", "case_report",
                  "preclinical", "expert_opinion")
@@ -31,7 +31,7 @@ OPTION_LEVELS = ("approved", "guideline", "clinical_trial", "case_series", "case
 CALL_LEVELS = ("A", "B", "C", "D")
 DRUG_STATUS = ("approved", "investigational")
 #: Off-target mechanisms: independent of the driver kinase, so they resist every drug of the driver.
-OFF_TARGET = ("bypass_amplification", "bypass_activation", "downstream_reactivation")
+OFF_TARGET = ("bypass_amplification", "bypass_activation", "bypass_fusion", "downstream_reactivation")
 #: Words that belong in the curation field, never in the clinical text a report shows.
 CURATION_MARKERS = re.compile(
     r"\b(?:lines?|rows?) \d|\bCGI\b|CIViC|\bMOA|moalmanac|VERIFY|UNVERIFIED|placeholder|\bbrief\b|"
@@ -86,7 +86,10 @@ class Entry:
 
     @property
     def kind(self) -> str:
-        """amplification | activating_mutation | loss | compound | residue | protein"""
+        """amplification | activating_mutation | loss | fusion | compound | residue | protein
+
+        ``fusion``: an active fusion with this gene as the kinase partner (matched by
+        :mod:`ctresist.fusions`, never by small variants or copy number)."""
         if self.alteration in SPECIAL:
             return self.alteration
         if "+" in self.alteration:
