@@ -149,3 +149,26 @@ def test_bad_depth_files(tmp_path):
                                              "GT:GQ:PL\t0/0:99:0,120,1800"))
     with pytest.raises(InputError, match=r"record chr7:55181300: no MIN_DP or DP"):
         site_coverage(str(nodp), [S_T790M])
+
+
+def test_pisces_style_genome_vcf_per_position_reference_lines(tmp_path):
+    """Pisces -gVCF writes one line per position; a reference position has ALT '.', no END,
+    GT 0/0 and FORMAT DP (header lines as in tests/fixtures/callers/pisces.vcf)."""
+    header = [ln for ln in (Path(__file__).resolve().parent / "fixtures" / "callers"
+                            / "pisces.vcf").read_text().splitlines()
+              if ln.startswith("##") and not ln.startswith("##contig")]
+    rows = ["##contig=<ID=chr7,length=159345973>",
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tplasma.bam",
+            "chr7\t55181377\t.\tG\t.\t100\tPASS\tDP=2398\tGT:GQ:AD:DP:VF:NL:SB\t"
+            "0/0:100:2398:2398:0.000:20:-100.0000",
+            "chr7\t55181378\t.\tC\t.\t100\tPASS\tDP=2401\tGT:GQ:AD:DP:VF:NL:SB\t"
+            "0/0:100:2399:2401:0.001:20:-100.0000",
+            "chr7\t55181398\t.\tT\tA\t12\tq30\tDP=2380\tGT:GQ:AD:DP:VF:NL:SB\t"
+            "0/1:12:2376,4:2380:0.002:20:-100.0000"]
+    p = tmp_path / "plasma.genome.vcf"
+    p.write_text("\n".join(header + rows) + "\n")
+    cov = site_coverage(str(p), [S_T790M, S_C797S, S_L792H])
+    assert (cov[S_T790M.key].depth, cov[S_T790M.key].alt_reads) == (2401, None)
+    assert cov[S_T790M.key].note == "gVCF reference call chr7:55181378, depth 2,401"
+    assert (cov[S_C797S.key].depth, cov[S_C797S.key].alt_reads) == (2380, 4)
+    assert cov[S_L792H.key].depth is None  # no line for 55181384

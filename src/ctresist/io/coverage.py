@@ -194,7 +194,9 @@ def _gvcf(path: str, sites: list[Site], sample: str | None) -> dict:
                 gt = rec.genotypes[si] if rec.genotypes else None
                 if gt is not None and all(a < 0 for a in gt[:-1]):
                     depth = 0  # no-call block: the caller could not assess it
-                note = f"gVCF reference block {rec.CHROM}:{rec.POS}-{end}, minimum depth {depth:,}"
+                note = (f"gVCF reference block {rec.CHROM}:{rec.POS}-{end}, minimum depth "
+                        f"{depth:,}" if end > rec.POS else
+                        f"gVCF reference call {rec.CHROM}:{rec.POS}, depth {depth:,}")
                 alleles = {}
             for p in hits:
                 old = out.get((chrom, p))
