@@ -140,3 +140,30 @@ def test_batch_summary_order_patients_mechanisms_and_links(tmp_path, write_vcf):
     assert '<a href="../Z_hit/report.html" rel="noopener noreferrer">Z_hit</a>' in html
     assert "<td>On-target kinase mutation (solvent front)</td><td>1</td>" in html
     assert "<td>B1</td><td>PB</td><td>FAILED</td>" in html
+
+
+@pytest.mark.parametrize("content,message", [
+    ("{}", "$: 'ctresist_version' is a required property"),
+    ('{"calls": "x"}', "$: 'ctresist_version' is a required property"),
+])
+def test_render_refuses_what_is_not_a_report_model(tmp_path, content, message):
+    """A JSON that is not a report model: one line, exit 1, no traceback, nothing written."""
+    src = tmp_path / "x.json"
+    src.write_text(content)
+    p = cli("render", str(src), "--html", str(tmp_path / "r.html"), "--tsv", str(tmp_path / "r.tsv"))
+    assert p.returncode == 1 and "Traceback" not in p.stderr
+    assert p.stderr.strip() == (f"ctresist: error: report model: not a ctresist report model: {message}; "
+                                "render a report.json written by 'ctresist annotate'")
+    assert list(tmp_path.iterdir()) == [src]
+
+
+def test_render_names_the_broken_call(tmp_path, write_vcf):
+    """A report whose call lost its gene: the error points at that call."""
+    vcf = write_vcf("d.vcf", vcf_text([rec("2", 29220747, "C", "T", "CSQ=" + csq("ALK", "T", "p.Gly1202Arg"))]))
+    p, out = annotate(tmp_path, vcf)
+    assert p.returncode == 0, p.stderr
+    model = json.loads(out.read_text())
+    del model["calls"][0]["gene"]
+    out.write_text(json.dumps(model))
+    p = cli("render", str(out), "--html", str(tmp_path / "r.html"))
+    assert p.returncode == 1 and "$.calls[0]: 'gene' is a required property" in p.stderr

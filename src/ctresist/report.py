@@ -12,6 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ctresist.atomic import atomic_write
+from ctresist.errors import InputError
 from ctresist.findings import with_findings
 
 TSV_COLUMNS = ["sample", "finding", "status", "gene", "alteration", "variant", "vaf", "depth", "alt_reads",
@@ -77,7 +78,36 @@ def tsv_rows(model: dict) -> list[list[str]]:
     return rows
 
 
-def write_tsv(model: dict, path: str) -> None:
+def report_schema() -> dict:
+    """The published JSON Schema of report.json (``ctresist/schemas/report.schema.json``)."""
+    from importlib.resources import files
+
+    return json.loads(files("ctresist").joinpath("schemas", "report.schema.json").read_text(encoding="utf-8"))
+
+
+def check_model(model: Any, source: str = "report model") -> dict:
+    """The model with its findings, after checking it is a report model at all (a report.json of
+    any version: findings, driver evidence and the version stamp are recomputed here).
+
+    Raises InputError ``<source>: not a ctresist report model: $.calls[0]: 'gene' is a required
+    property; ...`` instead of a traceback from the middle of a template."""
+    import jsonschema
+
+    schema = report_schema()
+    added = {"schema", "findings", "driver_evidence"}
+    schema["required"] = [k for k in schema["required"] if k not in added]
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k not in added}
+    schema["properties"]["summary"]["required"] = ["actionable", "headline", "drugs_resisted",
+                                                   "remaining_options"]
+    err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(model))
+    if err is not None:
+        raise InputError(f"{source}: not a ctresist report model: {err.json_path}: {err.message}; "
+                         "render a report.json written by 'ctresist annotate'")
+    return with_findings(model)
+
+
+def write_tsv(model: dict, path: str, source: str = "report model") -> None:
+    model = check_model(model, source)
     with atomic_write(path) as fh:
         fh.write("\t".join(tsv_cell(c) for c in TSV_COLUMNS) + "\n")
         for r in tsv_rows(model):
@@ -141,10 +171,11 @@ def cn_plot(model: dict) -> dict | None:
             "height": 30 + len(genes) * row, "total_width": left + width + 190}
 
 
-def write_html(model: dict, path: str, template: str = "report.html.j2") -> None:
+def write_html(model: dict, path: str, template: str = "report.html.j2", source: str = "report model") -> None:
+    """Self-contained HTML (no script, no external resource); ``source`` names the input in errors."""
     from ctresist.findings import is_main
 
-    m = with_findings(model)
+    m = check_model(model, source)
     main = [f for f in m["findings"] if is_main(f)]
     rest = [f for f in m["findings"] if not is_main(f)]
     html = _env().get_template(template).render(r=m, main=main, rest=rest, cn=cn_plot(m),
