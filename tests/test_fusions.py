@@ -243,3 +243,28 @@ def test_catalogue_fusion_rows_resist_every_egfr_drug():
     for e in rows.values():
         assert e.driver == "EGFR mutation" and e.mechanism == "bypass_fusion"
         assert set(cat.driver_drugs["EGFR mutation"]) <= set(e.resists)
+
+
+def test_gridss_breakends_and_unnamed_grch38_partner():
+    """GRIDSS (GRCh38, tumour column by name): VF 12 against REF 60 + REFPAIR 48 gives AF 0.1; the BRAF
+    part starts at exon 10 (kinase exons 11-15 kept); with no GRCh38 partner model the 5' partner is named
+    by its locus. In EGFR-mutant plasma on osimertinib it is an actionable BRAF fusion (no option)."""
+    c = ctx("EGFR exon 19 deletion", ["osimertinib"], "plasma", "GRCh38")
+    calls, _, fusions = assess_fusions(str(FIX / "gridss_kiaa1549_braf.grch38.vcf"), c, load_catalogue(),
+                                       Thresholds.for_specimen("plasma"), tumor_sample="tumor")
+    assert [(f["name"], f["exons"], f["alt_reads"], f["ref_reads"], f["split_reads"], f["paired_reads"])
+            for f in fusions] == [("7:138867900::BRAF", "7:138867900::BRAF exon 10", 12, 108, 7, 5)]
+    assert fusions[0]["af"] == pytest.approx(0.1)
+    assert [(x["status"], x["entry_id"], x["options"]) for x in calls] == [
+        ("actionable_resistance", "BRAF_fusion__EGFR_mutation", [])]
+    with pytest.raises(InputError, match=r"2 sample columns \(normal, tumor\)"):
+        read_fusions(str(FIX / "gridss_kiaa1549_braf.grch38.vcf"))
+
+
+def test_manta_inversion_record_gives_kif5b_ret():
+    """A Manta <INV> with INV5 (both ends keep their right side) is KIF5B (minus strand, 5' part) joined
+    to RET (plus strand, from intron 11): KIF5B::RET with RET exons from 12."""
+    fusions, fmt = read_sample_fusions(str(FIX / "manta_inv5_kif5b_ret.grch37.vcf"), "GRCh37")
+    assert fmt == "vcf:manta"
+    assert [(f["name"], f["exons"], f["kinase_domain"], f["alt_reads"], f["breakpoint5"], f["breakpoint3"])
+            for f in fusions] == [("KIF5B::RET", "KIF5B::RET exon 12", "retained", 11, "10:32317001", "10:43611501")]

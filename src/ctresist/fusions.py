@@ -188,9 +188,9 @@ def _retention(call: FusionCall, g5: str | None, g3: str | None, kinase: str | N
     return "lost", f"{where}; exons {first}-{last} (kinase-domain residues) are not all kept"
 
 
-def read_sample_fusions(path: str, build: str) -> tuple[list[dict], str]:
+def read_sample_fusions(path: str, build: str, tumor: str | None = None) -> tuple[list[dict], str]:
     """Resolved kinase fusions of one file (one per fusion, reciprocals folded) and its format."""
-    calls, fmt = read_fusions(path)
+    calls, fmt = read_fusions(path, tumor)
     out: list[dict] = []
     for c in calls:
         f = resolve(c, build)
@@ -363,12 +363,13 @@ def _sheet_partner(text: str, kinase: str) -> str:
     return ""
 
 
-def assess_fusions(path: str | None, ctx: Context, catalogue: Catalogue,
-                   th: Thresholds) -> tuple[list[dict], dict, list[dict]]:
-    """(calls, driver confirmation, fusions) for one sample; ``path`` None: nothing was given."""
+def assess_fusions(path: str | None, ctx: Context, catalogue: Catalogue, th: Thresholds,
+                   tumor_sample: str | None = None) -> tuple[list[dict], dict, list[dict]]:
+    """(calls, driver confirmation, fusions) for one sample; ``path`` None: nothing was given.
+    ``tumor_sample``: the tumour column of a multi-sample SV VCF (the sheet's column)."""
     if not path:
         return [], driver_confirmation(None, ctx, catalogue), []
-    fusions, _ = read_sample_fusions(path, ctx.build)
+    fusions, _ = read_sample_fusions(path, ctx.build, tumor_sample)
     return fusion_calls(fusions, ctx, catalogue, th), driver_confirmation(fusions, ctx, catalogue), fusions
 
 

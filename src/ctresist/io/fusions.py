@@ -101,14 +101,15 @@ class FusionCall:
         return self.alt_reads + self.ref_reads
 
 
-def read_fusions(path: str) -> tuple[list[FusionCall], str]:
+def read_fusions(path: str, tumor: str | None = None) -> tuple[list[FusionCall], str]:
     """All junctions of one fusion/SV file and the format name (``vcf:<caller>``, ``arriba``,
-    ``star-fusion``, ``fusioncatcher``, ``linx``, ``pcgr``, ``generic``)."""
+    ``star-fusion``, ``fusioncatcher``, ``linx``, ``pcgr``, ``generic``). ``tumor``: the tumour
+    column of a multi-sample VCF (the sheet's ``tumor_sample``), as for small-variant VCFs."""
     integrity.check_regular_file(path, "fusion or structural-variant file",
                                  "give an SV VCF or a fusion table (Arriba, STAR-Fusion, LINX, generic)")
     first = _first_line(path)
     if first.startswith("##fileformat=VCF") or first.startswith("BCF"):
-        return _read_vcf(path)
+        return _read_vcf(path, tumor)
     return _read_table(path)
 
 
@@ -127,8 +128,8 @@ def _first_line(path: str) -> str:
 
 # --- VCF -----------------------------------------------------------------------------------------
 
-def _read_vcf(path: str) -> tuple[list[FusionCall], str]:
-    vcf, info = open_vcf(path)
+def _read_vcf(path: str, tumor: str | None = None) -> tuple[list[FusionCall], str]:
+    vcf, info = open_vcf(path, tumor)
     if re.search(r"^##INFO=<ID=SVTYPE,", info.raw_header, flags=re.M) is None:
         vcf.close()
         raise InputError(f"{path}: no INFO/SVTYPE declared: not a structural-variant VCF; give the "
@@ -220,26 +221,26 @@ def _fmt(v, tag: str, s: int | None) -> list[float] | None:
 
 
 def _vcf_support(call: FusionCall, v, s: int | None, path: str, where: str) -> None:
-    pr, sr = _fmt(v, "PR", s), _fmt(v, "SR", s)
-    if pr is not None or sr is not None:  # Manta / DRAGEN: (ref, alt) pairs
-        for name, val in (("PR", pr), ("SR", sr)):
-            if val is not None and len(val) != 2:
-                raise InputError(f"{path}: {where}: FORMAT/{name} has {len(val)} values; Manta writes "
-                                 "two (ref, alt)")
-        call.paired_reads = int(pr[1]) if pr else None
-        call.split_reads = int(sr[1]) if sr else None
-        call.alt_reads = (call.paired_reads or 0) + (call.split_reads or 0)
-        call.ref_reads = int((pr[0] if pr else 0) + (sr[0] if sr else 0))
+    vf = _fmt(v, "VF", s)
+    if vf is not None:  # GRIDSS: fragments supporting the variant vs reads/pairs supporting the reference
+        call.alt_reads = int(vf[0])
+        refs = [_fmt(v, "REF", s), _fmt(v, "REFPAIR", s)]
+        call.ref_reads = int(sum(r[0] for r in refs if r)) if any(refs) else None
+        sr1, rp = _fmt(v, "SR", s), _fmt(v, "RP", s)
+        call.split_reads = int(sr1[0]) if sr1 else None
+        call.paired_reads = int(rp[0]) if rp else None
     else:
-        vf = _fmt(v, "VF", s)
-        if vf is not None:  # GRIDSS: fragments supporting the variant vs the reference
-            call.alt_reads = int(vf[0])
-            refs = [_fmt(v, "REF", s), _fmt(v, "REFPAIR", s)]
-            call.ref_reads = int(sum(r[0] for r in refs if r)) if any(refs) else None
-            sr1, rp = _fmt(v, "SR", s), _fmt(v, "RP", s)
-            call.split_reads = int(sr1[0]) if sr1 else None
-            call.paired_reads = int(rp[0]) if rp else None
-        else:
+        pr, sr = _fmt(v, "PR", s), _fmt(v, "SR", s)
+        if pr is not None or sr is not None:  # Manta / DRAGEN: (ref, alt) pairs
+            for name, val in (("PR", pr), ("SR", sr)):
+                if val is not None and len(val) != 2:
+                    raise InputError(f"{path}: {where}: FORMAT/{name} has {len(val)} value(s); Manta writes "
+                                     "two (ref, alt)")
+            call.paired_reads = int(pr[1]) if pr else None
+            call.split_reads = int(sr[1]) if sr else None
+            call.alt_reads = (call.paired_reads or 0) + (call.split_reads or 0)
+            call.ref_reads = int((pr[0] if pr else 0) + (sr[0] if sr else 0))
+        else:  # LUMPY/smoove: INFO SU (or PE + SR)
             su = v.INFO.get("SU")
             pe, srr = v.INFO.get("PE"), v.INFO.get("SR")
             if su is not None:
