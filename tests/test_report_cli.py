@@ -153,7 +153,7 @@ def test_render_refuses_what_is_not_a_report_model(tmp_path, content, message):
     p = cli("render", str(src), "--html", str(tmp_path / "r.html"), "--tsv", str(tmp_path / "r.tsv"))
     assert p.returncode == 1 and "Traceback" not in p.stderr
     assert p.stderr.strip() == (f"ctresist: error: report model: not a ctresist report model: {message}; "
-                                "render a report.json written by 'ctresist annotate'")
+                                "give a report.json written by 'ctresist annotate'")
     assert list(tmp_path.iterdir()) == [src]
 
 
@@ -167,3 +167,15 @@ def test_render_names_the_broken_call(tmp_path, write_vcf):
     out.write_text(json.dumps(model))
     p = cli("render", str(out), "--html", str(tmp_path / "r.html"))
     assert p.returncode == 1 and "$.calls[0]: 'gene' is a required property" in p.stderr
+
+
+def test_timeline_and_summary_name_the_file_that_is_not_a_report(tmp_path):
+    bad = tmp_path / "other.json"
+    bad.write_text('{"patient": "P1"}')
+    for args in (("longitudinal", str(bad), "--patient", "P1", "--json", str(tmp_path / "t.json"), "--tsv",
+                  str(tmp_path / "t.tsv"), "--html", str(tmp_path / "t.html")),
+                 ("summary", str(bad), "--tsv", str(tmp_path / "s.tsv"), "--html", str(tmp_path / "s.html"))):
+        p = cli(*args)
+        assert p.returncode == 1 and "Traceback" not in p.stderr
+        assert p.stderr.startswith(f"ctresist: error: {bad}: not a ctresist report model: $: ")
+    assert list(tmp_path.iterdir()) == [bad]

@@ -7,16 +7,17 @@ import os
 
 from ctresist.atomic import atomic_write
 from ctresist.errors import InputError
-from ctresist.findings import DETECTED, TIMELINE_SCHEMA, build_findings, is_main
-from ctresist.report import _env, generated_at, tsv_cell, write_json
+from ctresist.findings import DETECTED, TIMELINE_SCHEMA, is_main
+from ctresist.report import _env, check_model, generated_at, tsv_cell, write_json
 
 
 def _load(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
+            model = json.load(fh)
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: cannot read report JSON ({exc})") from exc
+    return check_model(model, path)
 
 
 def timeline(reports: list[dict]) -> dict:
@@ -128,7 +129,7 @@ def do_batch_summary(paths: list[str], failed: list[str], tsv_out: str, html_out
         if not os.path.exists(p):
             continue
         r = _load(p)
-        main = [f for f in build_findings(r["calls"]) if is_main(f)]
+        main = [f for f in r["findings"] if is_main(f)]
         act = [f"{f['gene']} {f['alteration']}" for f in main if f["status"] == "actionable_resistance"]
         html = os.path.splitext(p)[0] + ".html"
         rows.append({"sample": r["sample"]["sample"], "patient": r["sample"]["patient"],

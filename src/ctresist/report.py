@@ -102,7 +102,7 @@ def check_model(model: Any, source: str = "report model") -> dict:
     err = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(model))
     if err is not None:
         raise InputError(f"{source}: not a ctresist report model: {err.json_path}: {err.message}; "
-                         "render a report.json written by 'ctresist annotate'")
+                         "give a report.json written by 'ctresist annotate'")
     return with_findings(model)
 
 
