@@ -285,3 +285,18 @@ def test_data_lines_without_any_header_refused(write_vcf):
     with pytest.raises(InputError, match=r"h\.vcf: line 1: not a readable VCF .*the first line is not "
                                          r"'##fileformat=VCFv4.x'; add it as the first line"):
         read(write_vcf("h.vcf", text))
+
+
+@pytest.mark.parametrize("line", [
+    "chrZ\t100\t.\tC",  # too few columns
+    "chrZ\t1x0\t.\tC\tT\t.\tPASS\t.\tGT:AD:DP:AF\t0/1:1,1:2:0.5",  # bad POS
+    "chrZ\t100\t.\t\tT\t.\tPASS\t.\tGT:AD:DP:AF\t0/1:1,1:2:0.5",  # empty REF
+    "",  # empty line
+])
+def test_half_parsed_record_on_undeclared_contig(write_vcf, line):
+    """htslib hands over the first record of an undeclared contig even when the rest of the line
+    failed to parse (reading its REF crashed cyvcf2): one error naming the line."""
+    text = vcf_text([rec(*G1202R, ALK_INFO), line])
+    with pytest.raises(InputError, match=r"u\.vcf: line 15: record 2 on contig '(chrZ)?': cannot parse "
+                                         r"the line"):
+        read(write_vcf("u.vcf", text))

@@ -599,11 +599,12 @@ def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
 def _check_parsed(info: VcfInfo, v, n: int) -> None:
     """The first record of a contig the header does not declare: htslib hands it over even when
     the rest of the line failed to parse, and reading its REF would crash. Check it as text."""
-    parts = str(v).split("\t", 5)
-    if len(parts) < 5 or parts[3] in (".", "") or not parts[1].isdigit():
-        raise InputError(f"{info.path}: line {info.header_lines + n}: record {n} "
-                         f"({v.CHROM[:40]}:{parts[1][:20] if len(parts) > 1 else '?'}): cannot parse "
-                         "the line (bad POS, REF or too few columns); fix or remove the record")
+    parts = str(v).rstrip("\n").split("\t")
+    short = info.samples and len(parts) < 9 + len(info.samples)
+    if len(parts) < 8 or parts[3] in (".", "") or not parts[1].isdigit() or short:
+        raise InputError(f"{info.path}: line {info.header_lines + n}: record {n} on contig "
+                         f"{v.CHROM[:40]!r}: cannot parse the line (bad POS or REF, or too few "
+                         "columns); fix or remove the record")
 
 
 def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
