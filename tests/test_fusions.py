@@ -37,7 +37,7 @@ def test_acquired_ccdc6_ret_in_plasma_on_osimertinib_is_actionable_with_combinat
     assert len(calls) == 1
     call = calls[0]
     assert call["status"] == "actionable_resistance" and call["support"] == "ok"
-    assert (call["gene"], call["alteration"], call["variant"]) == ("RET", "fusion CCDC6::RET (CCDC6::RET exon 12)",
+    assert (call["gene"], call["alteration"], call["variant"]) == ("RET", "fusion CCDC6::RET (CCDC6 exon 1::RET exon 12)",
                                                                    "CCDC6::RET")
     # Manta tumour PR 180,9 and SR 200,12: alt 9 + 12 = 21, ref 380, AF 21/401
     assert (call["alt_reads"], call["depth"]) == (21, 401) and call["vaf"] == pytest.approx(21 / 401)
@@ -49,7 +49,7 @@ def test_acquired_ccdc6_ret_in_plasma_on_osimertinib_is_actionable_with_combinat
     assert call["fusion"]["kinase_domain"] == "retained" and call["fusion"]["breakpoint3"] == "10:43611200"
     summary = _summary(calls, c)
     assert summary["headline"] == ("Resistance to osimertinib detected: RET fusion CCDC6::RET "
-                                   "(CCDC6::RET exon 12)")
+                                   "(CCDC6 exon 1::RET exon 12)")
     assert summary["remaining_options"] == ["osimertinib+selpercatinib", "osimertinib+pralsetinib"]
     assert conf["status"] == "not_applicable" and conf["contradicting"] == []
 
@@ -93,7 +93,7 @@ def test_3prime_partner_losing_the_kinase_domain_is_not_a_driver_nor_actionable(
     _, conf, fusions = run("star-fusion.fusion_predictions.abridged.tsv", ctx("TRIM33-RET", ["selpercatinib"],
                                                                                "tissue"))
     lost = [f for f in fusions if f["name"] == "TRIM33::RET"][0]
-    assert lost["kinase_domain"] == "lost" and lost["exons"] == "TRIM33::RET exon 15"
+    assert lost["kinase_domain"] == "lost" and lost["exons"] == "TRIM33 exon 14::RET exon 15"
     assert conf["status"] == "detected" and conf["fusion"]["name"] == "KIF5B::RET"  # the retained one
     assert "the sheet names TRIM33 as the partner" in conf["text"]
     calls, conf, _ = run("generic_fusions.tsv", ctx("EGFR exon 19 deletion", ["osimertinib"], "plasma"))
@@ -146,14 +146,17 @@ def test_no_fusion_file_is_not_assessed():
 
 def test_fusioncatcher_and_star_fusion_read_support():
     """FusionCatcher: Spanning_pairs 11 + Spanning_unique_reads 6; STAR-Fusion: JunctionReadCount 18 +
-    SpanningFragCount 7; both RET parts start at exon 12 (RNA junction at its first base)."""
+    SpanningFragCount 7; both RET parts start at exon 12 (RNA junction at its first base); KIF5B ends
+    at exon 15 (K15;R12), CCDC6 at exon 1."""
     fc, fmt = read_sample_fusions(str(FIX / "fusioncatcher.final-list_candidate-fusion-genes.txt"), "GRCh37")
     assert fmt == "fusioncatcher"
     assert [(f["name"], f["alt_reads"], f["split_reads"], f["paired_reads"], f["exon3"], f["kinase_domain"])
             for f in fc] == [("CCDC6::RET", 17, 6, 11, 12, "retained")]
+    assert fc[0]["exons"] == "CCDC6 exon 1::RET exon 12"
     sf, fmt = read_sample_fusions(str(FIX / "star-fusion.fusion_predictions.abridged.tsv"), "GRCh37")
     assert fmt == "star-fusion"
-    assert [(f["name"], f["alt_reads"], f["exon3"]) for f in sf] == [("KIF5B::RET", 25, 12), ("TRIM33::RET", 8, 15)]
+    assert [(f["name"], f["alt_reads"], f["exons"]) for f in sf] == [("KIF5B::RET", 25, "KIF5B exon 15::RET exon 12"),
+                                                                    ("TRIM33::RET", 8, "TRIM33 exon 14::RET exon 15")]
 
 
 def test_low_read_support_is_never_actionable():
@@ -167,21 +170,21 @@ def test_low_read_support_is_never_actionable():
 
 def test_real_pcgr_fusion_tables_both_builds():
     """PCGR's example fusion tables (MIT, GRCh37 and GRCh38): EML4--ALK is v1 in GRCh37 (EML4 intron
-    13, ALK exon 20); NTRK1--TPM3 has NTRK1 at 5' (lost); an unnamed 5' partner keeps its locus; a
-    breakpoint outside its gene in this build gets no exon."""
+    13, ALK exon 20) and again v1 from the GRCh38 coordinates; NTRK1--TPM3 has NTRK1 at 5' (lost); an
+    unnamed 5' partner keeps its locus; a breakpoint outside its gene in this build gets no exon."""
     fs, fmt = read_sample_fusions(str(FIX / "pcgr_T001-BRCA.grch37.fusions.tsv"), "GRCh37")
     got = {f["name"]: (f["exons"], f["eml4_alk_variant"], f["kinase_domain"], f["alt_reads"]) for f in fs}
     assert fmt == "pcgr" and got == {
         "EML4::ALK": ("EML4 exon 13::ALK exon 20", "1 (E13;A20)", "retained", 100),
-        "FGFR3::TACC3": ("", "", "unknown", 40),
-        "NTRK1::TPM3": ("NTRK1 exon 11::TPM3", "", "lost", 55),
+        "FGFR3::TACC3": ("FGFR3 exon 14 (in exon)::TACC3 exon 17", "", "unknown", 40),
+        "NTRK1::TPM3": ("NTRK1 exon 11::TPM3 exon 9", "", "lost", 55),
         "KIAA1549::BRAF": ("KIAA1549::BRAF exon 17", "", "lost", 45),
-        "CCDC6::RET": ("CCDC6::RET exon 12 (in exon)", "", "retained", 65),
+        "CCDC6::RET": ("CCDC6 exon 7::RET exon 12 (in exon)", "", "retained", 65),
         "2:29955249::ALK": ("2:29955249::ALK exon 5", "", "retained", 50),
         "15:87433109::NTRK3": ("", "", "unknown", 90)}
     fs, _ = read_sample_fusions(str(FIX / "pcgr_T001-COAD.grch38.fusions.tsv"), "GRCh38")
     eml4 = [f for f in fs if f["name"] == "EML4::ALK"][0]
-    assert (eml4["exons"], eml4["eml4_alk_variant"]) == ("EML4::ALK exon 20", "")  # no GRCh38 EML4 exons
+    assert (eml4["exons"], eml4["eml4_alk_variant"]) == ("EML4 exon 13::ALK exon 20", "1 (E13;A20)")  # same in both builds
 
 
 def test_real_arriba_output_without_kinase_fusion():
@@ -247,7 +250,7 @@ def test_catalogue_fusion_rows_resist_every_egfr_drug():
 
 def test_gridss_breakends_and_unnamed_grch38_partner():
     """GRIDSS (GRCh38, tumour column by name): VF 12 against REF 60 + REFPAIR 48 gives AF 0.1; the BRAF
-    part starts at exon 10 (kinase exons 11-15 kept); with no GRCh38 partner model the 5' partner is named
+    part starts at exon 10 (kinase exons 11-15 kept); a 5' partner without a shipped gene model is named
     by its locus. In EGFR-mutant plasma on osimertinib it is an actionable BRAF fusion (no option)."""
     c = ctx("EGFR exon 19 deletion", ["osimertinib"], "plasma", "GRCh38")
     calls, _, fusions = assess_fusions(str(FIX / "gridss_kiaa1549_braf.grch38.vcf"), c, load_catalogue(),
@@ -267,4 +270,11 @@ def test_manta_inversion_record_gives_kif5b_ret():
     fusions, fmt = read_sample_fusions(str(FIX / "manta_inv5_kif5b_ret.grch37.vcf"), "GRCh37")
     assert fmt == "vcf:manta"
     assert [(f["name"], f["exons"], f["kinase_domain"], f["alt_reads"], f["breakpoint5"], f["breakpoint3"])
-            for f in fusions] == [("KIF5B::RET", "KIF5B::RET exon 12", "retained", 11, "10:32317001", "10:43611501")]
+            for f in fusions] == [("KIF5B::RET", "KIF5B exon 15::RET exon 12", "retained", 11, "10:32317001", "10:43611501")]
+
+
+def test_driver_with_unknown_read_support_is_confirmed_with_a_caution():
+    """LINX gives no read counts: the driver is detected, but the text says the support is unknown."""
+    _, conf, _ = run("tumor_sample.linx.fusion.tsv", ctx("EML4-ALK", ["alectinib"], "plasma"))
+    assert conf["status"] == "detected"
+    assert conf["text"].endswith("; low support (supporting read count unknown (linx writes none)): confirm")

@@ -21,7 +21,8 @@ Rules:
   known retention, else ``resistance_low_support``; unknown counts (LINX) are never enough.
 * EML4::ALK variants from EML4's last exon when ALK starts at exon 20: v1 E13;A20, v2 E20;A20,
   v3a/b E6;A20 (Choi et al. as summarised by Nagasaka & Ou, J Thorac Oncol,
-  DOI:10.1016/j.jtho.2021.11.010). EML4 exons are shipped for GRCh37 only.
+  DOI:10.1016/j.jtho.2021.11.010), in both builds.
+* A breakend in no shipped gene model (an uncommon partner) is named by its locus (``7:138867900``).
 """
 from __future__ import annotations
 
@@ -298,7 +299,8 @@ def _support_text(f: dict) -> str:
     return "; ".join(parts)
 
 
-def driver_confirmation(fusions: list[dict] | None, ctx: Context, catalogue: Catalogue) -> dict:
+def driver_confirmation(fusions: list[dict] | None, ctx: Context, catalogue: Catalogue,
+                        th: Thresholds | None = None) -> dict:
     """Whether the sheet's driver fusion was seen, and fusions that contradict the sheet's driver.
 
     ``status``: ``detected`` | ``not_detected`` | ``not_assessed`` (no fusion file) |
@@ -340,6 +342,10 @@ def driver_confirmation(fusions: list[dict] | None, ctx: Context, catalogue: Cat
         partner = _sheet_partner(ctx.driver_text, kinase)
         if partner and f["gene5"] and partner != f["gene5"]:
             text += f"; the sheet names {partner} as the partner"
+        if th is not None:
+            weak = [w for w in _support(f, th) if not w.startswith("kinase-domain")]
+            if weak:
+                text += f"; low support ({'; '.join(weak)}): confirm"
         if f["kinase_domain"] == "unknown":
             text += f"; kinase-domain retention not determined ({f['kinase_domain_reason']})"
         out["text"] = text
@@ -370,7 +376,7 @@ def assess_fusions(path: str | None, ctx: Context, catalogue: Catalogue, th: Thr
     if not path:
         return [], driver_confirmation(None, ctx, catalogue), []
     fusions, _ = read_sample_fusions(path, ctx.build, tumor_sample)
-    return fusion_calls(fusions, ctx, catalogue, th), driver_confirmation(fusions, ctx, catalogue), fusions
+    return fusion_calls(fusions, ctx, catalogue, th), driver_confirmation(fusions, ctx, catalogue, th), fusions
 
 
 def limitations(confirmation: dict) -> list[str]:
