@@ -84,6 +84,18 @@ def test_untrusted_index_is_streamed_with_a_note(write_vcf, fault, note):
     assert (info.indexed, info.notes) == (False, [note])
 
 
+def test_index_not_covering_the_last_record_is_streamed(write_vcf):
+    """Records appended on a new contig after indexing (index copied, so newer): streamed."""
+    path, tbi = _indexed(write_vcf)
+    grown = write_vcf("grown.vcf.gz", vcf_text([rec("1", 1000, "A", "G"), rec(*G1202R, ALK_INFO),
+                                                rec("12", 5000, "A", "G")]), bgzip=True)
+    shutil.copy(tbi, grown + ".tbi")
+    vs, info = read(grown)
+    assert calls(vs) == [("ALK", "G1202R")]
+    assert info.notes == ["index grown.vcf.gz.tbi ignored: it does not cover contig 12 of the last "
+                          "record (stale or of another file); the whole file was read instead"]
+
+
 def test_valid_index_is_used(write_vcf):
     path, _ = _indexed(write_vcf)
     vs, info = read(path)

@@ -110,10 +110,10 @@ def index_status(path: str, kind: str, header_contigs: list[str]) -> tuple[str |
         if extra:
             return None, (f"index {name} ignored: it names contigs the header does not declare "
                           f"({', '.join(extra[:3])}); it belongs to another file")
-    first = _first_record_chrom(path)
-    if first is not None and first not in contigs:
-        return None, (f"index {name} ignored: it does not cover contig {first} of the first "
-                      "record (stale or of another file)")
+    for which, chrom in (("first", _first_record_chrom(path)), ("last", _last_record_chrom(path))):
+        if chrom is not None and chrom not in contigs:
+            return None, (f"index {name} ignored: it does not cover contig {chrom} of the {which} "
+                          "record (stale or of another file)")
     return idx, None
 
 
@@ -144,3 +144,27 @@ def _first_record_chrom(path: str) -> str | None:
     except Exception:  # cyvcf2 raises bare Exception for parse errors; streaming reports them
         return None
     return None
+
+
+def _last_record_chrom(path: str, tail: int = 1 << 18) -> str | None:
+    """CHROM of the last data record of a BGZF file, from its last blocks (None if not found)."""
+    import zlib
+
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        fh.seek(max(0, size - tail))
+        data = fh.read()
+    start = data.find(b"\x1f\x8b\x08\x04")
+    text = bytearray()
+    while 0 <= start < len(data):
+        try:
+            d = zlib.decompressobj(31)
+            text += d.decompress(data[start:])
+            rest = d.unused_data
+        except zlib.error:
+            return None
+        start = len(data) - len(rest) if rest else -1
+    lines = [ln for ln in bytes(text).split(b"\n") if ln and not ln.startswith(b"#")]
+    if len(lines) < 2:  # the first one may be the cut end of an earlier line
+        return None
+    return lines[-1].split(b"\t", 1)[0].decode("utf-8", "replace")
