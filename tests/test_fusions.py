@@ -278,3 +278,18 @@ def test_driver_with_unknown_read_support_is_confirmed_with_a_caution():
     _, conf, _ = run("tumor_sample.linx.fusion.tsv", ctx("EML4-ALK", ["alectinib"], "plasma"))
     assert conf["status"] == "detected"
     assert conf["text"].endswith("; low support (supporting read count unknown (linx writes none)): confirm")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", r"empty\.tsv:1: empty file"),
+    (b"\x1f\x8b\x08\x00garbage", r"empty\.tsv: not a readable text table"),
+    (b"gene5\tgene3\tbreakpoint5\nEML4\tALK\tchr2-42491871\n", r"empty\.tsv:2: column 'breakpoint5': malformed "
+                                                             r"breakpoint 'chr2-42491871'; write chrom:pos"),
+    (b"gene5\tgene3\tsupporting_reads\nEML4\tALK\n", r"empty\.tsv:2: 2 columns, the header has 3"),
+])
+def test_broken_tables_are_one_line_errors(tmp_path, content, message):
+    """Empty, corrupt-gzip, malformed-breakpoint and short rows each give one InputError with file:line."""
+    p = tmp_path / "empty.tsv"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match=message):
+        read_fusions(str(p))

@@ -113,6 +113,11 @@ def read_fusions(path: str, tumor: str | None = None) -> tuple[list[FusionCall],
     return _read_table(path)
 
 
+def _unreadable(path: str, exc: Exception) -> InputError:
+    return InputError(f"{path}: not a readable text table ({type(exc).__name__}: {exc}); give the caller's "
+                      "tab-separated output, plain or gzipped")
+
+
 def _first_line(path: str) -> str:
     with open(path, "rb") as fh:
         head = fh.read(4)
@@ -122,8 +127,8 @@ def _first_line(path: str) -> str:
     try:
         with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:  # type: ignore[operator]
             return fh.readline().rstrip("\r\n")
-    except OSError as exc:
-        raise InputError(f"{path}: line 1: cannot read ({exc}); give a plain or gzipped file") from None
+    except (OSError, EOFError) as exc:
+        raise _unreadable(path, exc) from None
 
 
 # --- VCF -----------------------------------------------------------------------------------------
@@ -260,11 +265,14 @@ def _read_table(path: str) -> tuple[list[FusionCall], str]:
     with open(path, "rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
     opener = gzip.open if gz else open
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:  # type: ignore[operator]
-        lines = [(i, ln.rstrip("\r\n")) for i, ln in enumerate(fh, start=1)]
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:  # type: ignore[operator]
+            lines = [(i, ln.rstrip("\r\n")) for i, ln in enumerate(fh, start=1)]
+    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        raise _unreadable(path, exc) from None
     lines = [(i, ln) for i, ln in lines if ln.strip()]
     if not lines:
-        raise InputError(f"{path}: line 1: empty file; give a fusion table with its header line")
+        raise InputError(f"{path}:1: empty file; give a fusion table with its header line")
     hline, htext = lines[0]
     header = htext.lstrip("#").split("\t")
     cols = set(header)
