@@ -321,7 +321,7 @@ def test_report_block_for_the_egfr_context(plasma_bam):
     c797s = by[("EGFR", "C797S")]
     assert (c797s["state"], c797s["informative"]) == ("not_detected", True)  # 2.06 % > 0.26 %
     assert by[("KRAS", "G12C")]["state"] == "not_assessable"  # no chr12 in this BAM
-    assert block["tumour_fraction"]["method"] == "ichorCNA"
+    assert block["tumor_fraction"]["method"] == "ichorCNA" and block["caveat"] is None
     assert sum(block["counts"].values()) == len(block["sites"])
     assert block["counts"]["detected_by_caller"] == 1
     assert block["summary"].startswith(f"{len(block['sites'])} catalogue changes at "
@@ -329,6 +329,8 @@ def test_report_block_for_the_egfr_context(plasma_bam):
     empty = ctdna_evidence(sites[:2], [])
     assert empty["source"] is None
     assert empty["summary"].endswith("; absence not assessable: no reads or coverage given")
+    assert empty["caveat"].startswith("absence not assessable: no reads (bam) or coverage")
+    assert {r["state"] for r in empty["sites"]} == {"not_assessable"}
 
 
 def test_statistics_against_independent_values():

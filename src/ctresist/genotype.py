@@ -555,7 +555,9 @@ def ctdna_evidence(sites: list[Site], caller_variants: Iterable = (), bam: str |
     """The report-model block for one sample: reads (``bam``) first, else ``coverage`` (gVCF /
     mosdepth / samtools depth), else nothing (every site "absence not assessable").
     ``tumour_fraction`` is an ``io.purity.TumourFraction`` (or None). Returns
-    ``{source, input, tumour_fraction, summary, counts, sites (one per change), alleles}``."""
+    ``{source, input, tumor_fraction, summary, counts, not_genotypable, caveat, sites (one per
+    change), alleles}``: the report's ``ctdna`` block (templates/report.html.j2 reads
+    ``tumor_fraction``, ``sites`` and ``caveat``)."""
     import os
 
     evidence = cov = None
@@ -587,6 +589,8 @@ def ctdna_evidence(sites: list[Site], caller_variants: Iterable = (), bam: str |
     if missing:
         summary += f"; no known allele to look at for {', '.join(missing)}"
     return {"source": source, "input": os.path.basename(bam or coverage or "") or None,
-            "tumour_fraction": tumour_fraction.as_dict() if tumour_fraction else None,
+            "tumor_fraction": tumour_fraction.as_dict() if tumour_fraction else None,
             "summary": summary, "counts": counts, "not_genotypable": missing,
+            "caveat": ("absence not assessable: no reads (bam) or coverage (gVCF, mosdepth, "
+                       "samtools depth) given" if source is None else None),
             "sites": changes, "alleles": rows}
