@@ -293,3 +293,10 @@ def test_broken_tables_are_one_line_errors(tmp_path, content, message):
     p.write_bytes(content)
     with pytest.raises(InputError, match=message):
         read_fusions(str(p))
+
+
+def test_intragenic_rearrangement_is_no_fusion(tmp_path):
+    """A LINX/generic row naming the same gene twice (MET_MET) is an intragenic event, not a fusion."""
+    p = tmp_path / "g.tsv"
+    p.write_text("gene5\tgene3\tsupporting_reads\nMET\tMET\t30\nEML4\tALK\t12\n")
+    assert [f["name"] for f in read_sample_fusions(str(p), "GRCh37")[0]] == ["EML4::ALK"]

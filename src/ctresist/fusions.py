@@ -111,8 +111,8 @@ def resolve(call: FusionCall, build: str) -> dict | None:
     models = gene_models(build)
     if call.oriented:
         g5, g3, b5, b3 = call.gene5, call.gene3, call.a, call.b
-        if not ({g5, g3} & set(KINASES_3P + KINASES_5P)):
-            return None
+        if not ({g5, g3} & set(KINASES_3P + KINASES_5P)) or g5 == g3:
+            return None  # no fusion kinase, or an intragenic rearrangement (MET exon 14 is a variant call)
         outside = []
         for g, be in ((g5, b5), (g3, b3)):
             m = models.get(g or "")
