@@ -361,3 +361,9 @@ def test_dispersion_and_strand_bias_in_states(tmp_path, evidence):
     (row,) = site_states([S_T790M], [], [ev])
     assert row["state"] == "read_level_only"
     assert row["text"].endswith("; all alt reads on one strand: possible artefact")
+
+
+def test_bam_without_chr_prefix(tmp_path):
+    bam = build_site_bam(tmp_path / "nochr.bam", plasma_groups()[:2], contig="7")
+    (t,) = genotype_sites(bam, [S_T790M], build="GRCh38")
+    assert (t.depth, t.alt_reads) == (5000, 10)
