@@ -254,3 +254,48 @@ def test_knowledge_is_found_from_any_folder_and_in_an_installed_package(tmp_path
     out = subprocess.run([sys.executable, "-c", code.replace("print(len(", "0 and print(len(")],
                          cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.splitlines() == [str(repo / "annotations")], out.stderr
+
+
+def test_streamed_position_past_the_declared_chromosome_end_is_a_mismatch(tmp_path):
+    """#9.4: after reading, any POS beyond the declared build's chromosome length (here 1:249,000,000,
+    outside every catalogue gene, within GRCh37 chr1 but past GRCh38's end) is a build mismatch."""
+    far = KIT_37.replace("4\t55604621", "1\t249000000")
+    p = vcf(tmp_path, far + KIT_37)
+    with pytest.raises(InputError) as exc:
+        do_annotate(ctx("GRCh38"), p, None, CAT)
+    assert str(exc.value) == (
+        f"{p}: chromosome 1 position 249,000,000 is beyond its GRCh38 length 248,956,422 (within "
+        "GRCh37's 249,250,621), but the sample sheet says genome_build GRCh38; fix genome_build or "
+        "use the GRCh38 VCF")
+    assert do_annotate(ctx("GRCh37"), p, None, CAT)["build_check"]["status"] == "not_verified"
+
+
+def test_exact_catalogue_allele_is_read_when_the_annotation_gives_no_protein_change(tmp_path):
+    """A VEP record for 2:29220747 C>T (the GRCh38 ALK G1202R allele) whose CSQ has no HGVSp was
+    'not interpretable' and the report said 'No resistance'. The exact catalogue allele is now read
+    as G1202R (actionable on alectinib); a non-catalogue allele stays not interpretable and the
+    headline says what could not be examined."""
+    header = ('##fileformat=VCFv4.2\n##contig=<ID=2,length=242193529>\n'
+              '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from '
+              'Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|'
+              'BIOTYPE|EXON|HGVSc|HGVSp|CANONICAL|MANE_SELECT|gnomAD_AF">\n'
+              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+              '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n'
+              '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">\n'
+              '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tTUMOR\n')
+    rec = ("2\t{pos}\t.\tC\t{alt}\t.\tPASS\tCSQ={alt}|missense_variant|MODERATE|ALK|ENSG00000171094|"
+           "Transcript|ENST00000389048.8|protein_coding|22/29|ENST00000389048.8:c.3604G>A||YES|"
+           "NM_004304.5|\tGT:AD:DP\t0/1:2900,100:3000\n")
+    p = tmp_path / "g1202r_no_hgvsp.vcf"
+    p.write_text(header + rec.format(pos=29220747, alt="T"))
+    c = Context(sample="S", driver_text="EML4-ALK", driver="ALK fusion", therapy_text="alectinib",
+                therapy=["alectinib"], specimen="plasma", build="GRCh38")
+    m = do_annotate(c, str(p), None, CAT)
+    assert calls(m) == [("actionable_resistance", "ALK", "G1202R")]
+    assert m["calls"][0]["annotation"] == "known_site" and m["not_interpretable"] == []
+    p.write_text(header + rec.format(pos=29220748, alt="T"))
+    m = do_annotate(c, str(p), None, CAT)
+    assert m["calls"] == [] and len(m["not_interpretable"]) == 1
+    assert m["summary"]["headline"] == (
+        "No catalogue resistance found among the interpretable variants, but 1 variant(s) in "
+        "catalogue genes could not be interpreted: see 'not interpretable'")

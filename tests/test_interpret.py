@@ -43,8 +43,8 @@ def test_parse_driver(text, expected):
 
 
 def test_unknown_driver_is_an_error():
-    with pytest.raises(InputError, match=r"samples.tsv:4: column 'driver': cannot read driver 'KRAS G12C'"):
-        parse_driver("KRAS G12C", "samples.tsv:4")
+    with pytest.raises(InputError, match=r"samples.tsv:4: column 'driver': cannot read driver 'EML4-XYZ'"):
+        parse_driver("EML4-XYZ", "samples.tsv:4")
 
 
 def test_g1202r_on_alectinib_is_actionable_with_lorlatinib_as_option():
@@ -197,7 +197,9 @@ def test_unphased_compound_needing_cis_is_not_actionable():
 
 def test_unverified_citation_is_flagged():
     """An entry cited only by UNVERIFIED: tokens carries a caution in the call."""
-    m = run(ctx("NTRK1 fusion", ("larotrectinib",)), [var("NTRK1", "F589L")])
+    base = next(e for e in CAT.entries if e.id == "ALK_G1202R__ALK_fusion")
+    cat = replace(CAT, entries=[replace(base, citations=("UNVERIFIED:someone 2099",))])
+    m = interpret(ctx(), [var("ALK", "G1202R")], {}, cat, Thresholds.for_specimen("plasma"), cnv_given=False)
     [c] = m["calls"]
     assert any("citation is not verified" in w for w in c["cautions"])
     m = run(ctx(), [var("ALK", "G1202R")])

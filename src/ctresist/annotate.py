@@ -49,9 +49,8 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
     for gene, tx in transcripts.items():
         preferred[gene] = {tx.split(".")[0]}
     reader, header = open_vcf(vcf, tumor_sample, normal_sample)
-    raw_header = reader.raw_header
     reader.close()
-    verify_build(vcf, ctx.build, raw_header, header.contigs, [])  # header evidence: fail early
+    verify_build(vcf, ctx.build, header.raw_header, header.contigs, [])  # header evidence: fail early
     infos: list[VcfInfo] = []
     evidence: list[tuple[str, str, int, str, str]] = []
     source, span = vcf, both
@@ -70,10 +69,16 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         if not any(g.overlaps(v.chrom, v.pos, v.pos + max(len(v.ref), 1) - 1) for g in genes):
             continue  # in the other build's spans only: read for the build check
         unannotated = not (infos[0].csq_fields or infos[0].ann_fields or infos[0].bcsq)
-        known = lookup(ctx.build, v.chrom, v.pos, v.ref, v.alt) if unannotated else None
-        if known:  # an exact catalogue allele: interpretable without annotation
+        # an exact catalogue allele is interpretable without annotation, and when the annotation
+        # is broken or gives no protein change (VEP without HGVSp): never a missed resistance call
+        rescue = unannotated or (v.problem is None and v.change is None) or _annotation_failed(v.problem)
+        known = lookup(ctx.build, v.chrom, v.pos, v.ref, v.alt) if rescue else None
+        if known:
+            if v.problem:
+                log.warning("%s: %s: %s; read as the known catalogue allele %s %s", ctx.sample,
+                            v.key, v.problem, known[0], known[1])
             v.gene, v.hgvsp, v.hgvsc = known
-            v.annotation = "known_site"
+            v.annotation, v.problem = "known_site", None
         elif v.gene is None:  # gene from position, so the variant is listed, never dropped
             v.gene = next((g.name for g in genes if g.overlaps(v.chrom, v.pos, v.pos)), None)
         if unannotated and not known:
@@ -83,9 +88,9 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         if len(variants) % 10000 == 0:
             log.info("%s: %d alleles in catalogue genes read", ctx.sample, len(variants))
     info = infos[0] if infos else header
-    # positions past a chromosome's end anywhere in the file, when the reader recorded them
-    build_check = verify_build(vcf, ctx.build, raw_header, header.contigs, evidence,
-                               getattr(info, "max_pos", None))
+    # max_pos: positions past a chromosome's end anywhere in the file (when it was streamed)
+    build_check = verify_build(vcf, ctx.build, header.raw_header, header.contigs, evidence,
+                               info.max_pos if source == vcf else None)
     ctx.has_normal = bool(info and info.normal)
     cnvs = {}
     if cnv:
@@ -125,6 +130,17 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         "build_check": build_check,
     })
     return model
+
+
+#: VCF-reader problems that concern only the annotation entry (not read counts, not a protein
+#: change shared with another record of the same haplotype): an exact catalogue allele still
+#: identifies such a variant
+_ANNOTATION_FAILURES = ("malformed ", "annotation for allele", "unrecognised ", "without a protein change",
+                        "without an amino-acid change", "annotation names")
+
+
+def _annotation_failed(problem: str | None) -> bool:
+    return bool(problem) and any(p in problem for p in _ANNOTATION_FAILURES)
 
 
 def context_from_row(row: dict[str, str], catalogue: Catalogue, where: str) -> Context:

@@ -231,7 +231,7 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
                               c["gene"], c["alteration"], c["entry_id"]))
     limitations = limitations_of(build_check, cnv_given, not_interpretable)
     return {"calls": calls, "not_interpretable": not_interpretable, "other_variants": other,
-            "summary": _summary(calls, ctx, limitations, build_check)}
+            "summary": _summary(calls, ctx, limitations, build_check, len(not_interpretable))}
 
 
 def _collapse(calls: list[dict], ctx: Context) -> list[dict]:
@@ -391,7 +391,7 @@ def _label(c: dict) -> str:
 
 
 def _summary(calls: list[dict], ctx: Context, limitations: list[str] | None = None,
-             build_check: dict | None = None) -> dict:
+             build_check: dict | None = None, n_not_interpretable: int = 0) -> dict:
     _mark_subsumed(calls)
     actionable = [c for c in calls if c["status"] == "actionable_resistance" and not c.get("subsumed_by")]
     confirmed = [c for c in calls if _confirmed(c)]
@@ -425,7 +425,7 @@ def _summary(calls: list[dict], ctx: Context, limitations: list[str] | None = No
         "transformation_hint": hint,
         "actionable": bool(actionable),
         "n_actionable": len(actionable),
-        "headline": _headline(actionable, calls, ctx, build_check),
+        "headline": _headline(actionable, calls, ctx, build_check, n_not_interpretable),
         "current_therapy_resisted": sorted({d for c in actionable for d in c["resists_current"]}),
         "drugs_resisted": resisted,
         "remaining_options": options,
@@ -435,7 +435,7 @@ def _summary(calls: list[dict], ctx: Context, limitations: list[str] | None = No
 
 
 def _headline(actionable: list[dict], calls: list[dict], ctx: Context,
-              build_check: dict | None = None) -> str:
+              build_check: dict | None = None, n_not_interpretable: int = 0) -> str:
     if actionable:
         alts = ", ".join(dict.fromkeys(_label(c) for c in actionable))
         drugs = ", ".join(sorted({d for c in actionable for d in c["resists_current"]}))
@@ -450,6 +450,10 @@ def _headline(actionable: list[dict], calls: list[dict], ctx: Context,
     if build_check and build_check.get("status") != "verified":
         return ("No catalogue resistance found, but the genome build could not be verified: "
                 f"{build_check.get('reason', 'no evidence of the build in the VCF')}")
+    if n_not_interpretable:
+        return (f"No catalogue resistance found among the interpretable variants, but "
+                f"{n_not_interpretable} variant(s) in catalogue genes could not be interpreted: "
+                "see 'not interpretable'")
     return "No resistance to the current therapy detected among the examined alterations"
 
 
