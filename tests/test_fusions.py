@@ -37,8 +37,8 @@ def test_acquired_ccdc6_ret_in_plasma_on_osimertinib_is_actionable_with_combinat
     assert len(calls) == 1
     call = calls[0]
     assert call["status"] == "actionable_resistance" and call["support"] == "ok"
-    assert (call["gene"], call["alteration"], call["variant"]) == ("RET", "fusion CCDC6::RET (CCDC6 exon 1::RET exon 12)",
-                                                                   "CCDC6::RET")
+    assert (call["gene"], call["alteration"], call["variant"]) == ("RET", "fusion CCDC6::RET", "CCDC6::RET")
+    assert call["hgvsc"] == "CCDC6 exon 1::RET exon 12" and call["annotation"] == "fusion:manta"
     # Manta tumour PR 180,9 and SR 200,12: alt 9 + 12 = 21, ref 380, AF 21/401
     assert (call["alt_reads"], call["depth"]) == (21, 401) and call["vaf"] == pytest.approx(21 / 401)
     assert call["fusion"]["split_reads"] == 12 and call["fusion"]["paired_reads"] == 9
@@ -48,8 +48,7 @@ def test_acquired_ccdc6_ret_in_plasma_on_osimertinib_is_actionable_with_combinat
     assert "DOI:10.1186/s12967-022-03593-3" in call["citations"]
     assert call["fusion"]["kinase_domain"] == "retained" and call["fusion"]["breakpoint3"] == "10:43611200"
     summary = _summary(calls, c)
-    assert summary["headline"] == ("Resistance to osimertinib detected: RET fusion CCDC6::RET "
-                                   "(CCDC6 exon 1::RET exon 12)")
+    assert summary["headline"] == "Resistance to osimertinib detected: RET fusion CCDC6::RET"
     assert summary["remaining_options"] == ["osimertinib+selpercatinib", "osimertinib+pralsetinib"]
     assert conf["status"] == "not_applicable" and conf["contradicting"] == []
 
@@ -258,8 +257,8 @@ def test_gridss_breakends_and_unnamed_grch38_partner():
     assert [(f["name"], f["exons"], f["alt_reads"], f["ref_reads"], f["split_reads"], f["paired_reads"])
             for f in fusions] == [("7:138867900::BRAF", "7:138867900::BRAF exon 10", 12, 108, 7, 5)]
     assert fusions[0]["af"] == pytest.approx(0.1)
-    assert [(x["status"], x["entry_id"], x["options"]) for x in calls] == [
-        ("actionable_resistance", "BRAF_fusion__EGFR_mutation", [])]
+    assert [(x["status"], x["entry_id"], x["options"], x["alteration"], x["hgvsc"]) for x in calls] == [
+        ("actionable_resistance", "BRAF_fusion__EGFR_mutation", [], "fusion ?::BRAF", "7:138867900::BRAF exon 10")]
     with pytest.raises(InputError, match=r"2 sample columns \(normal, tumor\)"):
         read_fusions(str(FIX / "gridss_kiaa1549_braf.grch38.vcf"))
 
@@ -300,3 +299,22 @@ def test_intragenic_rearrangement_is_no_fusion(tmp_path):
     p = tmp_path / "g.tsv"
     p.write_text("gene5\tgene3\tsupporting_reads\nMET\tMET\t30\nEML4\tALK\t12\n")
     assert [f["name"] for f in read_sample_fusions(str(p), "GRCh37")[0]] == ["EML4::ALK"]
+
+
+def test_fusion_joins_the_patient_timeline_under_one_name(tmp_path):
+    """The same CCDC6::RET from a DNA caller (Manta) and an RNA caller (FusionCatcher) at two time points
+    is one timeline row (the alteration text leaves the caller-specific exons out)."""
+    import json
+
+    from ctresist.longitudinal import timeline
+
+    c = ctx("EGFR L858R", ["osimertinib"], "plasma")
+    reports = []
+    for i, name in enumerate(("manta_somatic_ccdc6_ret.grch37.vcf", "fusioncatcher.final-list_candidate-fusion-genes.txt")):
+        calls, _, _ = run(name, c)
+        reports.append(json.loads(json.dumps({"sample": {"sample": f"T{i}", "collection_date": f"2025-0{i + 1}-01",
+                                                         "specimen": "plasma", "therapy_text": "osimertinib"},
+                                              "summary": _summary(calls, c), "calls": calls})))
+    rows = timeline(reports)["alterations"]
+    assert [(r["alteration"], r["trend"], r["values"]) for r in rows] == [
+        ("RET fusion CCDC6::RET", "persistent", [pytest.approx(21 / 401), None])]

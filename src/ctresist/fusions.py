@@ -242,11 +242,16 @@ def _support(f: dict, th: Thresholds) -> list[str]:
 
 
 def _alteration(f: dict) -> str:
-    text = f"fusion {f['name']}"
+    """What reports and the patient timeline key on: stable across callers and samples, so the
+    exons (an RNA and a DNA caller may differ) and an unnamed partner's locus stay out of it."""
+    return f"fusion {f['gene5'] or '?'}::{f['gene3'] or '?'}"
+
+
+def _detail(f: dict) -> str:
+    """The junction in words: exons and, for EML4::ALK, the variant."""
+    text = f["exons"] or f"{f['breakpoint5']}::{f['breakpoint3']}".strip(":")
     if f["eml4_alk_variant"]:
-        text += f" variant {f['eml4_alk_variant']}"
-    elif f["exons"]:
-        text += f" ({f['exons']})"
+        text += f" (variant {f['eml4_alk_variant']})"
     return text
 
 
@@ -254,7 +259,7 @@ def _call(f: dict, e: Entry, ctx: Context, status: str, low: list[str], excl: st
     cautions = [f["reciprocal"]] if f["reciprocal"] else []
     return {"status": status, "gene": f["kinase"], "alteration": _alteration(f), "variant": f["name"],
             "vaf": f["af"], "depth": f["depth"], "alt_reads": f["alt_reads"], "transcript": None,
-            "hgvsc": None, "annotation": f"fusion:{f['caller']}", "copy_number": None,
+            "hgvsc": _detail(f), "annotation": f"fusion:{f['caller']}", "copy_number": None,
             "adjusted_copy_number": None, "phase": "", "support": "; ".join(low) or "ok",
             "excluded_reason": excl, "cautions": cautions, **_entry_fields(e, ctx), "fusion": f}
 
