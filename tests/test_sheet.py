@@ -131,3 +131,16 @@ def test_large_sheet_is_read_in_linear_time(tmp_path):
     elapsed = time.perf_counter() - t
     assert len(df) == 20000 and df.attrs["lines"]["S19999"] == 20001
     assert elapsed < 10, elapsed
+
+
+def test_one_sample_values_are_checked_without_the_other_rows(tmp_path):
+    """read_sheet(..., sample='S1') (annotate --sheet --sample S1): S2's unknown driver does not
+    fail S1, but S2 asked for itself fails naming its line; IDs are checked for every row."""
+    bad = "S2\tP1\t2024-02-10\tplasma\tx.vcf\t\tEML4-XYZ\talectnib\tGRCh38"
+    p = sheet(tmp_path, f"{HEADER}\n{ROW}\n{bad}\n")
+    assert read_sheet(p, check_files=False, sample="S1").loc["S1", "driver"] == "EML4-ALK"
+    with pytest.raises(InputError, match=r"samples\.tsv:3: column 'driver': cannot read driver 'EML4-XYZ'"):
+        read_sheet(p, check_files=False, sample="S2")
+    p = sheet(tmp_path, f"{HEADER}\n{ROW}\n{bad.replace('S2', 'S 2', 1)}\n")
+    with pytest.raises(InputError, match=r"samples\.tsv:3: column 'sample': invalid value 'S 2'"):
+        read_sheet(p, check_files=False, sample="S1")

@@ -34,7 +34,8 @@ def _schema() -> dict:
         return yaml.safe_load(fh)
 
 
-def read_sheet(path: str, check_files: bool = True, check_values: bool = True) -> pd.DataFrame:
+def read_sheet(path: str, check_files: bool = True, check_values: bool = True,
+               sample: str | None = None) -> pd.DataFrame:
     """Read and validate the sheet; InputError ``samples.tsv:<line>: column 'x': ...``.
 
     Returns one row per sample (all values strings, empty when not given), indexed by sample ID,
@@ -44,7 +45,10 @@ def read_sheet(path: str, check_files: bool = True, check_values: bool = True) -
     check_values=False checks only the structure (known and required columns, one row per sample,
     valid sample/patient IDs): the workflow uses it so that a row with an unknown driver or drug
     fails only its own sample's job, which reads the sheet with check_values=True.
-    check_files=False leaves missing input files to each sample's own job (batch mode)."""
+    check_files=False leaves missing input files to each sample's own job (batch mode).
+    sample: check values and files of this sample's row only (``ctresist annotate --sheet
+    --sample``: another row's misspelt drug does not fail this sample); structure is always
+    checked for every row."""
     lines, rows = _read_rows(path)
     header_line, header = lines[0], rows[0]
     schema = _schema()
@@ -64,7 +68,8 @@ def read_sheet(path: str, check_files: bool = True, check_values: bool = True) -
         records.append({c: f.strip() for c, f in zip(columns, fields)})
     df = pd.DataFrame(records, columns=columns, dtype=str)
     numbered = list(zip(lines[1:], records))
-    validate_rows(numbered, path, schema, check_files=check_files, check_values=check_values)
+    validate_rows(numbered, path, schema, check_files=check_files, check_values=check_values,
+                  only=sample)
     df = df.set_index("sample", drop=False)
     df.attrs["lines"] = {r["sample"]: n for n, r in numbered}
     return df
@@ -146,14 +151,15 @@ def _columns(path: str, header_line: int, header: list[str], known: list[str]) -
 
 def validate_rows(numbered: list[tuple[int, dict[str, str]]], path: str, schema: dict | None = None,
                   check_files: bool = True, check_values: bool = True,
-                  drugs: DrugVocabulary | None = None) -> None:
+                  drugs: DrugVocabulary | None = None, only: str | None = None) -> None:
     """Check (file line, row) pairs: IDs always; values (schema, date, driver, drugs) and files
-    when asked."""
+    when asked, of every row or of sample ``only``."""
     schema = schema or _schema()
     required = schema.get("required", [])
     ids_only = {**schema, "properties": {k: schema["properties"][k] for k in ID_COLUMNS},
                 "required": list(ID_COLUMNS)}
-    validator = jsonschema.Draft202012Validator(schema if check_values else ids_only)
+    full = jsonschema.Draft202012Validator(schema)
+    structure = jsonschema.Draft202012Validator(ids_only)
     if check_values:
         from ctresist.catalogue import load_drugs
         from ctresist.drivers import parse_driver
@@ -162,9 +168,11 @@ def validate_rows(numbered: list[tuple[int, dict[str, str]]], path: str, schema:
     seen: dict[str, int] = {}
     for lineno, row in numbered:
         where = f"{path}:{lineno}"
+        values = check_values and (only is None or row["sample"] == only)
         rec = {k: v for k, v in row.items() if v != "" or k in required}
-        if not check_values:
+        if not values:
             rec = {k: rec.get(k, "") for k in ID_COLUMNS}
+        validator = full if values else structure
         for err in sorted(validator.iter_errors(rec), key=lambda e: list(e.path)):
             col = err.path[0] if err.path else "?"
             val = rec.get(col, "")
@@ -175,7 +183,7 @@ def validate_rows(numbered: list[tuple[int, dict[str, str]]], path: str, schema:
             raise InputError(f"{where}: column 'sample': duplicate sample ID {sid!r} (also on line "
                              f"{seen[sid]})")
         seen[sid] = lineno
-        if not check_values:
+        if not values:
             continue
         try:
             dt.date.fromisoformat(row["collection_date"])
