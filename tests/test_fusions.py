@@ -250,7 +250,8 @@ def test_catalogue_fusion_rows_resist_every_egfr_drug():
 def test_gridss_breakends_and_unnamed_grch38_partner():
     """GRIDSS (GRCh38, tumour column by name): VF 12 against REF 60 + REFPAIR 48 gives AF 0.1; the BRAF
     part starts at exon 10 (kinase exons 11-15 kept); a 5' partner without a shipped gene model is named
-    by its locus. In EGFR-mutant plasma on osimertinib it is an actionable BRAF fusion (no option)."""
+    by its locus; a single breakend ('A.') is skipped. In EGFR-mutant plasma on osimertinib it is an
+    actionable BRAF fusion (no option)."""
     c = ctx("EGFR exon 19 deletion", ["osimertinib"], "plasma", "GRCh38")
     calls, _, fusions = assess_fusions(str(FIX / "gridss_kiaa1549_braf.grch38.vcf"), c, load_catalogue(),
                                        Thresholds.for_specimen("plasma"), tumor_sample="tumor")

@@ -194,6 +194,8 @@ def _junctions(path: str, v, svtype: str, chrom: str, pos: int, where: str) -> l
             mate_keep = "right" if m.group(2) == "[" else "left"
             out.append((Breakend(chrom, pos, keep), Breakend(norm_chrom(m.group(3)), int(m.group(4)), mate_keep)))
         return out
+    if alts and all(re.fullmatch(r"\.?[A-Za-z]+\.?", a) and "." in a for a in alts):
+        return []  # single breakends (GRIDSS 'A.' / '.A'): no partner position, no fusion
     end = v.INFO.get("END")
     if svtype in ("BND", "TRA"):
         chr2 = v.INFO.get("CHR2")
