@@ -1,7 +1,7 @@
 """Build annotations/fusion_genes.tsv (gene models for fusion/SV calls); run from the repo root:
 
-    pip download spliceai==1.3.1 --no-deps -d /tmp/spliceai   # then unzip the wheel
-    python annotations/scripts/make_fusion_genes.py ../shared/data /tmp/spliceai/x/spliceai/annotations \
+    pip download spliceai==1.3.1 --no-deps -d spliceai_wheel   # then unzip the wheel into spliceai_wheel/x
+    python annotations/scripts/make_fusion_genes.py ../shared/data spliceai_wheel/x/spliceai/annotations \
         > annotations/fusion_genes.tsv
 
 Facts taken (positions, strands and exon numbers only), both builds:
