@@ -192,3 +192,15 @@ def test_vector_length_contradicting_its_number_is_unknown(write_vcf):
            '##FORMAT=<ID=AF,Number=A,Type=Float,Description="f">']
     v = one(write_vcf, hdr, "DP:AD:AF", "1000:980,20:0.98,0.02")
     assert (v.depth, v.alt_reads, v.vaf) == (1000, 20, 0.02)  # VAF from AD/DP, not AF[0]
+
+
+def test_strelka_filtered_basecalls_do_not_halve_the_vaf(tmp_path):
+    """Strelka's own header lines, a record whose DP (2000) includes 1000 filtered calls (FDP): the
+    VAF is 20 of the 1000 used tier-1 calls (0.02), not 20/2000."""
+    header = [ln for ln in (FIX / "strelka.vcf").read_text().splitlines() if ln.startswith("#")]
+    rec = "\t".join(["2", "29220747", ".", "C", "T", ".", "PASS", "SOMATIC", "DP:FDP:SDP:SUBDP:AU:CU:GU:TU",
+                     "900:0:0:0:0,0:900,900:0,0:0,0", "2000:1000:0:0:0,0:980,985:0,0:20,21"])
+    path = tmp_path / "s.vcf"
+    path.write_text("\n".join(header + [rec]) + "\n")
+    [v] = read_variants(str(path), None)
+    assert (v.vaf, v.depth, v.alt_reads) == (0.02, 1000, 20)
