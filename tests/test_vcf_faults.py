@@ -202,6 +202,12 @@ def test_snpeff_eff_and_pave(write_vcf):
     pave = "PAVE_TI=ENSG00000171094|ALK|ENST00000389048|missense_variant|false|c.3604G>A|p.Gly1202Arg"
     vs, _ = read(write_vcf("p.vcf", vcf_text([rec(*G1202R, pave)], csq_format=None, extra_header=pave_hdr)))
     assert calls(vs) == [("ALK", "G1202R")] and vs[0].annotation == "PAVE"
+    impact_hdr = ['##INFO=<ID=IMPACT,Number=10,Type=String,Description="Variant Impact [Gene, Transcript, '
+                  'CanonicalEffect, CanonicalCodingEffect, SpliceRegion, HgvsCodingImpact, '
+                  'HgvsProteinImpact, OtherReportableEffects, WorstCodingEffect, GenesAffected]">']
+    impact = "IMPACT=ALK,ENST00000389048,missense_variant,MISSENSE,false,c.3604G>A,p.Gly1202Arg,,MISSENSE,1"
+    vs, _ = read(write_vcf("i.vcf", vcf_text([rec(*G1202R, impact)], csq_format=None, extra_header=impact_hdr)))
+    assert calls(vs) == [("ALK", "G1202R")] and vs[0].transcript == "ENST00000389048"
 
 
 # --- 7. impossible coordinates ------------------------------------------------------------------
