@@ -299,3 +299,18 @@ def test_exact_catalogue_allele_is_read_when_the_annotation_gives_no_protein_cha
     assert m["summary"]["headline"] == (
         "No catalogue resistance found among the interpretable variants, but 1 variant(s) in "
         "catalogue genes could not be interpreted: see 'not interpretable'")
+
+
+def test_records_matching_both_builds_leave_the_build_not_verified():
+    """Without header evidence, a GRCh37 catalogue allele plus a record agreeing with a GRCh38
+    catalogue site is a conflict: not verified (said in the report), never silently verified."""
+    bc = verify_build("x.vcf", "GRCh38", "", {},
+                      [("record", "7", 140453136, "A", "T"), ("record", "7", 140753336, "A", "C")])
+    assert bc["status"] == "not_verified"
+    assert bc["reason"] == ("the VCF has no ##contig lengths, no assembly name in its header and "
+                            "records at catalogue sites match both GRCh38 and GRCh37")
+    assert bc["evidence"] == [
+        "1 record(s) match GRCh38 reference bases at catalogue sites, e.g. record 7:140753336 A>C "
+        "is the GRCh38 BRAF V600G allele",
+        "1 record(s) match GRCh37 reference bases at catalogue sites, e.g. record 7:140453136 A>T "
+        "is the GRCh37 BRAF V600E allele"]

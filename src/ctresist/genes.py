@@ -232,15 +232,17 @@ def verify_build(path: str, declared: str, raw_header: str, contigs: dict[str, i
         raise InputError(f"{path}: {against[0]}, but the sample sheet says genome_build "
                          f"{declared}; fix genome_build or use the {declared} VCF"
                          + (f" (also: {'; '.join(against[1:3])})" if len(against) > 1 else ""))
-    if agree[declared]:
+    conflict = bool(agree[declared] and exact[other]) and not support
+    if agree[declared] and not conflict:
         support.append(f"{len(agree[declared])} record(s) match {declared} reference bases at "
                        f"catalogue sites, e.g. {(exact[declared] or agree[declared])[0]}")
     if support:
         return {"declared": declared, "status": "verified", "reason": support[0], "evidence": support}
-    notes = [f"{len(agree[other])} record(s) match {other} reference bases at catalogue sites, "
-             f"e.g. {(exact[other] or agree[other])[0]}"] if agree[other] else []
+    notes = [f"{len(agree[b])} record(s) match {b} reference bases at catalogue sites, "
+             f"e.g. {(exact[b] or agree[b])[0]}" for b in (declared, other) if agree[b]]
     missing = ["no ##contig lengths" if not contigs else "its ##contig lengths match neither build",
                "no assembly name in its header",
+               f"records at catalogue sites match both {declared} and {other}" if conflict else
                "no record at a catalogue site" if not notes else
                f"records at catalogue sites match {other}, not {declared}"]
     reason = f"the VCF has {', '.join(missing[:-1])} and {missing[-1]}"
