@@ -62,7 +62,8 @@ def test_one_t790m_is_one_finding_with_nested_evidence():
     assert (f["id"], f["status"], len(f["evidence"])) == ("EGFR T790M [7:55181378:C>T]", "actionable_resistance", 15)
     assert [e["source"] for e in f["evidence"][:2]] == ["curated", "CIViC"]  # curated row first
     assert f["resists"] == ["erlotinib"] and f["resists_current"] == ["erlotinib"]
-    assert f["options"] == [{"option": "osimertinib", "evidence": "", "regulatory": "", "investigational": False}]
+    assert f["options"] == [{"option": "osimertinib", "evidence": "", "regulatory": "", "investigational": False,
+                             "resisted_by": []}]
     assert m["summary"]["n_actionable"] == 1 and m["summary"]["n_findings"] == 1
     assert m["schema"] == "ctresist-report/2"
 
@@ -269,8 +270,10 @@ def test_options_carry_their_weight_and_investigational_agents_stand_apart(tmp_p
             option_evidence="lorlatinib: approved; neladalkib: preclinical (investigational)")
     [f] = build_findings([c])
     assert f["options"] == [
-        {"option": "lorlatinib", "evidence": "approved", "regulatory": "approved", "investigational": False},
-        {"option": "neladalkib", "evidence": "preclinical", "regulatory": "investigational", "investigational": True}]
+        {"option": "lorlatinib", "evidence": "approved", "regulatory": "approved", "investigational": False,
+         "resisted_by": []},
+        {"option": "neladalkib", "evidence": "preclinical", "regulatory": "investigational", "investigational": True,
+         "resisted_by": []}]
     m = model([c])
     m["summary"].update(drugs_resisted=["alectinib"], remaining_options=["lorlatinib", "neladalkib"],
                         options_in_doubt={"lorlatinib": ["ALK L1196M"]})
@@ -319,3 +322,21 @@ def test_timeline_plot_geometry():
     assert (line["label"], line["path"], line["absent"]) == ("ALK G1202R", "346.9,143.9 620.0,104.2", [60.0])
     m["timepoints"][0]["date"] = ""
     assert timeline_plot(m) is None  # an undated sample: the table alone, no invented axis
+
+
+def test_an_option_resisted_by_another_finding_does_not_remain(tmp_path):
+    """ALK02: ALK L1152R leaves alectinib/brigatinib/lorlatinib, but EGFR L858R (bypass) in the same
+    sample resists all three: the L1152R row strikes them out and says why."""
+    alk = row("actionable_resistance", gene="ALK", alteration="L1152R", variant="chr2:29445270:A>C",
+              resists=["crizotinib", "ceritinib"], current=["crizotinib"],
+              options=["alectinib", "brigatinib", "lorlatinib"], option_evidence="")
+    egfr = row("actionable_resistance", gene="EGFR", alteration="L858R", variant="chr7:55259515:T>G",
+               mechanism="bypass_activation", resists=["alectinib", "brigatinib", "crizotinib", "lorlatinib"],
+               current=["crizotinib"], entry="E2")
+    found = {f["gene"]: f for f in build_findings([alk, egfr])}
+    assert [(o["option"], o["resisted_by"]) for o in found["ALK"]["options"]] == [
+        ("alectinib", ["EGFR L858R"]), ("brigatinib", ["EGFR L858R"]), ("lorlatinib", ["EGFR L858R"])]
+    html = tmp_path / "r.html"
+    write_html(model([alk, egfr]), str(html))
+    assert ('<span class="tag gone"><s>lorlatinib</s> <span class="small">(does not remain: resisted by '
+            'EGFR L858R in this sample)</span></span>') in html.read_text()

@@ -136,7 +136,7 @@ def _options(c: dict) -> list[dict]:
         if w is None:  # an old catalogue: one evidence level for all options, no status
             w = {"level": "" if parsed else text, "status": ""}
         out.append({"option": o, "evidence": w.get("level") or "", "regulatory": w.get("status") or "",
-                    "investigational": w.get("status") == "investigational"})
+                    "investigational": w.get("status") == "investigational", "resisted_by": []})
     return out
 
 
@@ -199,6 +199,12 @@ def build_findings(calls: list[dict]) -> list[dict]:
         })
     out.sort(key=lambda f: (STATUS_ORDER.index(f["status"]), f["subsumed_by"] is not None,
                             "+" not in f["alteration"], f["gene"], f["alteration"]))
+    # an option of one finding that another confirmed finding of the sample resists does not remain
+    confirmed = [f for f in out if is_main(f) and f["status"] != "resistance_low_support"]
+    for f in out:
+        for o in f["options"]:
+            o["resisted_by"] = [f"{g['gene']} {g['alteration']}" for g in confirmed if g is not f
+                                and set(o["option"].split("+")) & set(g["resists"])]
     return out
 
 
