@@ -678,17 +678,26 @@ def _gene_at_position(var: Variant, genes: Iterable[Gene]) -> None:
     var.gene, var.hgvsp = here[0], None
 
 
-def _text_pos(v) -> int | None:
+def _record_text(v) -> str | None:
+    """The record as htslib writes it (None when its bytes are not UTF-8, e.g. Latin-1 INFO)."""
     try:
-        return int(str(v).split("\t", 2)[1])
-    except (ValueError, IndexError, UnicodeDecodeError):
+        return str(v)
+    except UnicodeDecodeError:
+        return None
+
+
+def _text_pos(text: str | None) -> int | None:
+    try:
+        return int(text.split("\t", 2)[1]) if text else None
+    except (ValueError, IndexError):
         return None
 
 
 def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
              transcripts: dict[str, set[str]]) -> Iterator[Variant]:
     alts = list(v.ALT)
-    text_pos = _text_pos(v)
+    text = _record_text(v)
+    text_pos = _text_pos(text)
     if text_pos is not None and text_pos != v.POS:
         raise InputError(f"{info.path}: record {info.records_seen or info.records_read} "
                          f"({v.CHROM}:{text_pos}): position {text_pos} is beyond any chromosome "
@@ -705,10 +714,8 @@ def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
         except Exception:  # a record without GT in a file that declares it
             gts = None
     if info.samples:
-        try:
-            ncols = str(v).count("\t") + 1
-        except UnicodeDecodeError:  # Latin-1 bytes in INFO: the column count cannot be read this way
-            ncols = 9 + len(info.samples)
+        # Latin-1 bytes in INFO: the column count cannot be read this way
+        ncols = text.count("\t") + 1 if text is not None else 9 + len(info.samples)
         if ncols < 9 + len(info.samples):
             raise InputError(f"{info.path}: record {info.records_seen or info.records_read} "
                              f"({v.CHROM}:{v.POS}): {max(0, ncols - 9)} sample column(s), the header "
