@@ -318,3 +318,14 @@ def test_half_parsed_record_on_undeclared_contig(write_vcf, line):
     with pytest.raises(InputError, match=r"u\.vcf: line 15: record 2 on contig '(chrZ)?': cannot parse "
                                          r"the line"):
         read(write_vcf("u.vcf", text))
+
+
+@pytest.mark.parametrize("declare,indexed", [(True, False), (False, False), (False, True)])
+def test_refseq_contig_names_refused(write_vcf, declare, indexed):
+    """Contigs named by RefSeq accession (NC_000002.12): no catalogue gene would ever be found, so
+    the file is refused instead of reading as 'no resistance'."""
+    contigs = {"NC_000002.12": 242193529} if declare else {}
+    text = vcf_text([rec("NC_000002.12", 29220747, "C", "T", ALK_INFO)], contigs=contigs)
+    with pytest.raises(InputError, match=r"r\.vcf(\.gz)?: no contig is a chromosome named 1-22, X, Y or MT .*"
+                                         r"\(contigs: NC_000002\.12\).*bcftools annotate --rename-chrs"):
+        read(write_vcf("r.vcf.gz" if indexed else "r.vcf", text, bgzip=indexed, index=indexed))

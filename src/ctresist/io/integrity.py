@@ -29,10 +29,7 @@ def check_regular_file(path: str, what: str = "VCF file",
     if stat.S_ISDIR(st.st_mode):
         raise InputError(f"{path}: is a directory, not a {what}; {hint}")
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else
-                "a character device" if stat.S_ISCHR(st.st_mode) else
-                "a block device" if stat.S_ISBLK(st.st_mode) else
-                "a socket" if stat.S_ISSOCK(st.st_mode) else "a special file")
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "not a regular file"
         raise InputError(f"{path}: is {kind}, not a {what}; {hint}")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: permission denied; make the file readable")

@@ -476,6 +476,19 @@ def _contig_limit(info: VcfInfo, chrom: str) -> int | None:
     return max(lengths) if lengths else None
 
 
+def _known_chrom(chrom: str) -> bool:
+    """A primary chromosome name (1-22, X, Y, MT, with or without 'chr')."""
+    c = norm_chrom(chrom)
+    return c == "MT" or c in chrom_lengths()["GRCh38"]
+
+
+def _unknown_contigs_error(path: str, names: list[str]) -> InputError:
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    return InputError(f"{path}: no contig is a chromosome named 1-22, X, Y or MT (with or without "
+                      f"'chr') (contigs: {shown}), so no catalogue gene can be found; rename the "
+                      "contigs (bcftools annotate --rename-chrs)")
+
+
 def _header_line_error(info: VcfInfo, v, n: int) -> InputError:
     text = v.CHROM[:40]
     return InputError(f"{info.path}: line {info.header_lines + n}: header line {text!r} among the "
@@ -594,6 +607,8 @@ def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
     if last_chrom is not None:
         max_pos[last_chrom] = last_pos
     info.max_pos = max_pos
+    if genes and max_pos and not any(_known_chrom(c) for c in max_pos):
+        raise _unknown_contigs_error(info.path, list(max_pos))
 
 
 def _check_parsed(info: VcfInfo, v, n: int) -> None:
@@ -631,6 +646,13 @@ def read_variants(path: str, genes: list[Gene] | None, tumor: str | None = None,
         transcripts = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes or []}
     ti = info.samples.index(info.tumor) if info.tumor else None
     ni = info.samples.index(info.normal) if info.normal else None
+    # the contigs declared in the header, else (indexed) those of the index; streaming checks the
+    # records' own contigs at the end
+    names = (re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M)
+             or (list(vcf.seqnames or []) if info.indexed else []))
+    if genes and names and not any(_known_chrom(c) for c in names):
+        vcf.close()
+        raise _unknown_contigs_error(path, names)
     by_chrom: dict[str, list[Gene]] = {}
     for g in genes or []:
         by_chrom.setdefault(g.chrom, []).append(g)
