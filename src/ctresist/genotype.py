@@ -2,9 +2,9 @@
 then give each site one state.
 
 **Counting** (:func:`genotype_sites`). The unit is a *fragment*: one read, or both mates of a pair
-merged by name, exactly as in :mod:`ctresist.phasing` (same read filter: mapped, primary, not
-duplicate, not QC-fail, MAPQ >= ``min_mapq``; same base call: the read base(s) aligned to the site
-with base quality >= ``min_baseq``, an ``N`` or a deletion is no call). SNVs and same-length MNVs
+merged by name, exactly as in :mod:`ctresist.phasing`, with the one read filter and base call of
+:mod:`ctresist.reads` (mapped, primary, not duplicate, not QC-fail, MAPQ >= ``min_mapq``; the read
+base(s) aligned to the site with base quality >= ``min_baseq``, an ``N`` or a deletion is no call). SNVs and same-length MNVs
 use the phasing caller; simple deletions and insertions (VCF style, shared first base) are read
 from the alignment: alt when the read has exactly that indel right after the anchor base, ref
 when it aligns through the site without one. Mates that disagree are dropped. Each fragment has
@@ -43,7 +43,7 @@ from ctresist import stats
 from ctresist.errors import InputError
 from ctresist.genes import norm_chrom
 from ctresist.hotspots import Site
-from ctresist.phasing import _SKIP_FLAGS, _call, _open, _resolve_contig
+from ctresist.reads import base_call, filter_reason, open_alignment, resolve_contig
 
 STATES = ("detected_by_caller", "read_level_only", "not_detected", "not_assessable")
 #: Sites closer than this share one BAM query.
@@ -78,23 +78,6 @@ class SiteEvidence:
     @property
     def k(self) -> int:
         return self.alt_families if self.alt_families is not None else self.alt_reads
-
-
-def filter_reason(read: pysam.AlignedSegment, min_mapq: int) -> str | None:
-    """Why ``read`` is not used (None = used). The one read filter of ctresist: the flag bits of
-    :data:`ctresist.phasing._SKIP_FLAGS` and MAPQ, named for the report."""
-    f = read.flag
-    if f & _SKIP_FLAGS:
-        if f & 0x4:
-            return "unmapped"
-        if f & 0x400:
-            return "duplicate"
-        if f & 0x200:
-            return "qc_fail"
-        return "secondary_or_supplementary"
-    if read.mapping_quality < min_mapq:
-        return "low_mapq"
-    return None
 
 
 def _indel_call(pairs: list[tuple[int | None, int | None]], index: dict[int, int],
@@ -150,7 +133,7 @@ def _site_call(read, pairs, index, site: Site, min_baseq: int) -> str | None:
             if x is None or pairs[x][0] is None:
                 return None
             qpos[r] = pairs[x][0]
-        return _call(read, qpos, (site.pos, site.ref, site.alt), min_baseq)
+        return base_call(read, qpos, (site.pos, site.ref, site.alt), min_baseq)
     return _indel_call(pairs, index, read, site, min_baseq)
 
 
@@ -231,7 +214,7 @@ def genotype_sites(bam: str, sites: Iterable[Site], reference: str | None = None
     results = {id(s): SiteEvidence(s) for s in sites}
     if min_family_size < 1:
         raise InputError(f"min_family_size must be >= 1, got {min_family_size!r}")
-    with _open(bam, reference) as aln:
+    with open_alignment(bam, reference) as aln:
         if not aln.has_index():
             raise InputError(f"{bam}: no index (.bai/.csi/.crai) found; run `samtools index "
                              f"{bam}` (or pysam.index) first")
@@ -239,7 +222,7 @@ def genotype_sites(bam: str, sites: Iterable[Site], reference: str | None = None
         try:
             for group in _clusters(sites):
                 try:
-                    contig = _resolve_contig(group[0].chrom, tuple(aln.references), bam)
+                    contig = resolve_contig(group[0].chrom, tuple(aln.references), bam)
                 except InputError:
                     for s in group:
                         results[id(s)].problem = (f"contig {group[0].chrom} is not in the "

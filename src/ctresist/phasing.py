@@ -5,8 +5,8 @@ all current EGFR TKIs, in *trans* it can respond to a first- plus third-generati
 ALK compound mutations (e.g. G1202R + L1196M) are read the same way.
 
 Counting unit: a *fragment* = one read, or both mates of a pair merged by ``query_name``.  Each
-alignment is used only if it is mapped, primary (not secondary/supplementary), not a duplicate,
-not QC-fail and has MAPQ >= ``min_mapq``.  At each variant the alignment's call is the read base
+alignment is used only if it passes the one read filter of :mod:`ctresist.reads` (mapped, primary
+(not secondary/supplementary), not a duplicate, not QC-fail, MAPQ >= ``min_mapq``).  At each variant the alignment's call is the read base
 aligned to the position (``get_aligned_pairs(matches_only=True)``, so a deletion or an unaligned
 position is "no call") with base quality >= ``min_baseq`` (an ``N`` is no call); for an MNV every
 base of the block must be aligned and pass.  The call is ``alt``, ``ref`` or ``other``.  Mates are
@@ -36,17 +36,12 @@ fragments that also carry alt-b, and ``f_b = C/(C+B)`` likewise (undefined when 
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import pysam
 
-from .errors import InputError
-
-_BASES = frozenset("ACGT")
-# unmapped | secondary | QC-fail | duplicate | supplementary
-_SKIP_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800
+from ctresist.errors import InputError
+from ctresist.reads import BASES, base_call, filter_reason, open_alignment, resolve_contig
 
 
 @dataclass
@@ -72,48 +67,10 @@ def _variant(label: str, v: tuple[int, str, str]) -> tuple[int, str, str]:
     ref, alt = str(ref).upper(), str(alt).upper()
     if pos < 1:
         raise InputError(f"variant {label}: position {pos} must be >= 1 (1-based)")
-    if not ref or not alt or not set(ref) <= _BASES or not set(alt) <= _BASES or ref == alt:
+    if not ref or not alt or not set(ref) <= BASES or not set(alt) <= BASES or ref == alt:
         raise InputError(f"variant {label} ({pos}:{ref}>{alt}): ref and alt must be different "
                          "non-empty A/C/G/T strings")
     return pos, ref, alt
-
-
-def _resolve_contig(chrom: str, references: tuple[str, ...], bam: str) -> str:
-    """'7' / 'chr7' (and 'MT' / 'chrM') are the same contig: return the BAM header's spelling."""
-    c = str(chrom)
-    bare = c[3:] if c.lower().startswith("chr") else c
-    candidates = [c, bare, "chr" + bare]
-    if bare.upper() in ("M", "MT"):
-        candidates += ["MT", "chrM", "M", "chrMT"]
-    for name in candidates:
-        if name in references:
-            return name
-    shown = ", ".join(references[:10]) + (", ..." if len(references) > 10 else "")
-    raise InputError(f"{bam}: contig {chrom!r} is not in the BAM/CRAM header (contigs: {shown})")
-
-
-def _open(bam: str, reference: str | None) -> pysam.AlignmentFile:
-    path = Path(bam)
-    if not path.is_file():
-        raise InputError(f"{bam}: alignment file not found")
-    if reference is not None and not Path(reference).is_file():
-        raise InputError(f"{reference}: reference FASTA not found")
-    if path.suffix.lower() == ".cram" and reference is None and not (
-            os.environ.get("REF_PATH") or os.environ.get("REF_CACHE")):
-        raise InputError(f"{bam}: a CRAM needs the reference FASTA it was written against "
-                         "(pass reference=...)")
-    previous = pysam.set_verbosity(0)  # a missing index is reported below, not as htslib noise
-    try:
-        aln = pysam.AlignmentFile(str(path), "r", reference_filename=reference)
-    except (ValueError, OSError) as e:
-        raise InputError(f"{bam}: cannot read as BAM/CRAM ({e})") from e
-    finally:
-        pysam.set_verbosity(previous)
-    if not (aln.is_bam or aln.is_cram):
-        aln.close()
-        raise InputError(f"{bam}: not a BAM or CRAM file (a SAM cannot be indexed for region "
-                         "queries; convert with `samtools sort -o x.bam` and index it)")
-    return aln
 
 
 def _check_ref(reference: str, contig: str, variants) -> None:
@@ -134,23 +91,6 @@ def _check_ref(reference: str, contig: str, variants) -> None:
             raise InputError(f"variant {label} {contig}:{pos} ref {ref}: the reference "
                              f"{reference} has {seen[label] or 'nothing'} there (wrong genome "
                              "build or coordinates?)")
-
-
-def _call(read: pysam.AlignedSegment, qpos: dict[int, int], var: tuple[int, str, str],
-          min_baseq: int) -> str | None:
-    pos, ref, alt = var
-    seq = read.query_sequence
-    quals = read.query_qualities
-    if seq is None:
-        return None
-    bases = []
-    for r in range(pos - 1, pos - 1 + len(ref)):
-        q = qpos.get(r)
-        if q is None or quals is None or quals[q] < min_baseq or seq[q].upper() == "N":
-            return None
-        bases.append(seq[q].upper())
-    observed = "".join(bases)
-    return "alt" if observed == alt else "ref" if observed == ref else "other"
 
 
 def phase_from_reads(bam: str, chrom: str, a: tuple[int, str, str], b: tuple[int, str, str],
@@ -178,11 +118,11 @@ def phase_from_reads(bam: str, chrom: str, a: tuple[int, str, str], b: tuple[int
     if set(span_a) & set(span_b):
         raise InputError(f"variants a ({va[0]}) and b ({vb[0]}) overlap: nothing to phase")
 
-    with _open(bam, reference) as aln:
+    with open_alignment(bam, reference) as aln:
         if not aln.has_index():
             raise InputError(f"{bam}: no index (.bai/.csi/.crai) found; run `samtools index "
                              f"{bam}` (or pysam.index) first")
-        contig = _resolve_contig(chrom, tuple(aln.references), bam)
+        contig = resolve_contig(chrom, tuple(aln.references), bam)
         length = aln.get_reference_length(contig)
         for label, var in (("a", va), ("b", vb)):
             if var[0] + len(var[1]) - 1 > length:
@@ -199,11 +139,11 @@ def phase_from_reads(bam: str, chrom: str, a: tuple[int, str, str], b: tuple[int
         # fragment name -> [call at a, call at b, mates disagree]
         frags: dict[str, list] = {}
         for read in aln.fetch(contig, min(targets) - 1, max(targets)):
-            if read.flag & _SKIP_FLAGS or read.mapping_quality < min_mapq:
+            if filter_reason(read, min_mapq):
                 continue
             qpos = {r: q for q, r in read.get_aligned_pairs(matches_only=True)
                     if r is not None and r + 1 in targets}
-            ca, cb = _call(read, qpos, va, min_baseq), _call(read, qpos, vb, min_baseq)
+            ca, cb = base_call(read, qpos, va, min_baseq), base_call(read, qpos, vb, min_baseq)
             if ca is None and cb is None:
                 continue
             frag = frags.get(read.query_name)
