@@ -96,6 +96,20 @@ def test_index_not_covering_the_last_record_is_streamed(write_vcf):
                           "record (stale or of another file); the whole file was read instead"]
 
 
+def test_csi_indexes_of_vcf_gz_and_bcf_are_used(write_vcf, tmp_path):
+    from pysam import bcftools, tabix_index
+
+    gz = write_vcf("c.vcf.gz", GOOD, bgzip=True)
+    tabix_index(gz, preset="vcf", force=True, csi=True)
+    plain = write_vcf("c.vcf", GOOD)
+    bcf = str(tmp_path / "c.bcf")
+    bcftools.view("-Ob", "-o", bcf, plain, catch_stdout=False)
+    bcftools.index(bcf, catch_stdout=False)
+    for path in (gz, bcf):
+        vs, info = read(path)
+        assert calls(vs) == [("ALK", "G1202R")] and info.indexed and info.notes == [], path
+
+
 def test_valid_index_is_used(write_vcf):
     path, _ = _indexed(write_vcf)
     vs, info = read(path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
+import zlib
 
 from ctresist.errors import InputError
 
@@ -102,9 +103,11 @@ def index_status(path: str, kind: str, header_contigs: list[str]) -> tuple[str |
         return None, f"index {name} ignored: it is empty (0 bytes)"
     if os.path.getmtime(idx) < os.path.getmtime(path):
         return None, f"index {name} ignored: it is older than the VCF (stale; re-run tabix)"
-    contigs = _index_contigs(path, idx)
+    contigs = _index_contigs(idx)
     if contigs is None:
         return None, f"index {name} ignored: it cannot be loaded (corrupt or not a tabix/CSI index)"
+    if not contigs:  # a BCF's CSI names no contigs (they are the header's): nothing to compare
+        return idx, None
     if header_contigs:
         extra = sorted(set(contigs) - set(header_contigs))
         if extra:
@@ -117,17 +120,34 @@ def index_status(path: str, kind: str, header_contigs: list[str]) -> tuple[str |
     return idx, None
 
 
-def _index_contigs(path: str, idx: str) -> list[str] | None:
-    import pysam
+def _index_contigs(idx: str) -> list[str] | None:
+    """Contig names of a tabix (``.tbi``) or CSI index; [] for a CSI without names (BCF); None
+    when the file is not a complete, readable index.
+
+    Both are BGZF-compressed. TBI: ``TBI\\1``, n_ref, six int32 (format, columns, meta, skip),
+    l_nm, NUL-separated names. CSI: ``CSI\\1``, min_shift, depth, l_aux, aux (for tabix-style
+    CSI the same six int32, l_nm and names), then n_ref and the bins.
+    """
+    import gzip
+    import struct
 
     try:
-        if path.endswith(".bcf"):
-            with pysam.VariantFile(path, index_filename=idx) as vf:
-                return list(vf.index.keys()) if vf.index is not None else None
-        with pysam.TabixFile(path, index=idx) as tf:
-            return list(tf.contigs)
-    except (OSError, ValueError):
+        with open(idx, "rb") as fh:
+            data = gzip.decompress(fh.read())
+        if data[:4] == b"TBI\1":
+            l_nm = struct.unpack_from("<i", data, 32)[0]
+            names = data[36:36 + l_nm]
+        elif data[:4] == b"CSI\1":
+            l_aux = struct.unpack_from("<i", data, 12)[0]
+            if l_aux < 28:
+                return []
+            l_nm = struct.unpack_from("<i", data, 16 + 24)[0]
+            names = data[16 + 28:16 + 28 + l_nm]
+        else:
+            return None
+    except (OSError, EOFError, zlib.error, struct.error):
         return None
+    return [n.decode("utf-8", "replace") for n in names.split(b"\0") if n]
 
 
 def _first_record_chrom(path: str) -> str | None:
@@ -147,9 +167,10 @@ def _first_record_chrom(path: str) -> str | None:
 
 
 def _last_record_chrom(path: str, tail: int = 1 << 18) -> str | None:
-    """CHROM of the last data record of a BGZF file, from its last blocks (None if not found)."""
-    import zlib
-
+    """CHROM of the last data record of a BGZF VCF, from its last blocks (None if not found or
+    the file is BCF, whose records are binary)."""
+    if path.endswith(".bcf"):
+        return None
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
         fh.seek(max(0, size - tail))
