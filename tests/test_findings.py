@@ -191,7 +191,7 @@ def test_ctdna_site_states_from_read_level_evidence(tmp_path):
     assert "Tumour fraction: 1.0 % (ichorCNA) (source: ichorCNA)" in text
     assert "<td>EGFR C797S</td><td>not detected (not informative)</td><td>2400</td><td>0.00 % (0.00 %&ndash;0.15 %)</td><td>0.26 %</td>" in text
     assert "<td>EGFR T790M</td><td>POSSIBLE, confirm (reads only)</td>" in text
-    assert "<td>MET D1228N</td><td>NOT ASSESSABLE</td><td>40</td><td>not reported</td><td>not reported</td>" in text
+    assert '<b>NOT ASSESSABLE (1 catalogue change):</b> <span class="small">MET D1228N</span>' in text
     assert "Some negative sites are not informative" in text
 
 
@@ -340,3 +340,25 @@ def test_an_option_resisted_by_another_finding_does_not_remain(tmp_path):
     write_html(model([alk, egfr]), str(html))
     assert ('<span class="tag gone"><s>lorlatinib</s> <span class="small">(does not remain: resisted by '
             'EGFR L858R in this sample)</span></span>') in html.read_text()
+
+
+def test_ctdna_block_without_reads_lists_unassessable_changes_compactly(tmp_path):
+    """``genotype.ctdna_evidence`` without BAM or coverage: every change 'not assessable'. The page
+    says so in one line per change list (not a table of blanks) with the caveat, never 'ruled out'."""
+    m = model([])
+    m["ctdna"] = {"source": None, "input": None, "tumor_fraction": None,
+                  "summary": "2 catalogue changes at 2 known alleles: 2 not assessable; absence not assessable: "
+                             "no reads or coverage given",
+                  "caveat": "absence not assessable: no reads (bam) or coverage (gVCF, mosdepth, samtools depth) given",
+                  "sites": [{"gene": "EGFR", "alteration": "C797S", "state": "not_assessable", "depth": None,
+                             "lod": None, "informative": None, "text": "absence not assessable"},
+                            {"gene": "EGFR", "alteration": "T790M", "state": "not_assessable", "depth": None,
+                             "lod": None, "informative": None, "text": "absence not assessable"}]}
+    html = tmp_path / "r.html"
+    write_html(m, str(html))
+    text = html.read_text()
+    assert "Tumour fraction: not known" in text
+    assert ("<b>absence not assessable: no reads (bam) or coverage (gVCF, mosdepth, samtools depth) given</b>: "
+            "a negative plasma result does not rule resistance out") in text
+    assert '<b>NOT ASSESSABLE (2 catalogue changes):</b> <span class="small">EGFR C797S, EGFR T790M</span>' in text
+    assert 'id="ctdna-sites"' not in text and "ruled out" not in text
