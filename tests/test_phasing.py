@@ -234,8 +234,12 @@ def test_bam_decides_unphased_egfr_compound(tmp_path, bam):
     from ctresist.catalogue import load_catalogue
     from ctresist.interpret import Context
 
-    recs = [rec("7", 55181378, "C", "T", "CSQ=" + csq("EGFR", "T", "p.Thr790Met"), "0/1:2900,100:3000:0.033"),
-            rec("7", 55181398, "T", "A", "CSQ=" + csq("EGFR", "A", "p.Cys797Ser"), "0/1:2900,100:3000:0.033")]
+    # annotated on the EGFR canonical transcript, so the VEP path (not the known-allele rescue) is tested
+    egfr = "ENST00000275493.7"
+    recs = [rec("7", 55181378, "C", "T", "CSQ=" + csq("EGFR", "T", "p.Thr790Met", tx=egfr, hgvsc="c.2369C>T"),
+                "0/1:2900,100:3000:0.033"),
+            rec("7", 55181398, "T", "A", "CSQ=" + csq("EGFR", "A", "p.Cys797Ser", tx=egfr, hgvsc="c.2389T>A"),
+                "0/1:2900,100:3000:0.033")]
     vcf = tmp_path / "u.vcf"
     vcf.write_text(vcf_text(recs, contigs={"7": 159345973}))
     ctx = Context(sample="S", driver_text="EGFR L858R", driver="EGFR mutation", therapy_text="osimertinib",
@@ -245,6 +249,8 @@ def test_bam_decides_unphased_egfr_compound(tmp_path, bam):
                        ("trans", [({55181378: "T"}, 25), ({55181398: "A"}, 25), ({}, 40)])):
         path = bam(haps, name=f"{name}.bam", contig="7")
         m = do_annotate(ctx, str(vcf), None, load_catalogue(), bam=str(path))
+        assert m["not_interpretable"] == []
+        assert "known_site" not in {c["annotation"] for c in m["calls"]}
         results[name] = {c["entry_id"] for c in m["calls"] if c["phase"] == name}, m["summary"]["remaining_options"]
     assert "EGFR_C797S_T790M__EGFR_mutation_cis" in results["cis"][0]
     assert results["cis"][1] == []

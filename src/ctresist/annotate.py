@@ -20,7 +20,9 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                 thresholds: dict | None = None, tumor_sample: str | None = None,
                 normal_sample: str | None = None, bam: str | None = None,
                 reference: str | None = None, gff3: str | None = None,
-                transcripts: dict[str, str] | None = None) -> dict:
+                transcripts: dict[str, str] | None = None, coverage: str | None = None,
+                purity: str | None = None, ctdna_cfg: dict | None = None,
+                fusions: str | None = None) -> dict:
     """Read, match and interpret one sample; returns the report model.
 
     bam: optional BAM/CRAM of the tumour/plasma sample, used to phase compound mutations that the
@@ -28,18 +30,24 @@ def do_annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
     reference + gff3: a VCF without VEP/SnpEff annotation gets its protein changes from
     ``bcftools csq`` (after ``bcftools norm``); without them only known catalogue alleles match.
     transcripts: {gene: ENST} replacing the shipped preferred transcript (MANE Select / MSK) when
-    choosing among VEP/SnpEff/BCSQ transcript annotations."""
+    choosing among VEP/SnpEff/BCSQ transcript annotations.
+    coverage: depth at the catalogue sites without reads (gVCF, mosdepth, ``samtools depth``);
+    purity: ichorCNA ``params.txt`` or PURPLE ``purity.tsv`` (tumour fraction when the sheet has
+    none); ctdna_cfg: config ``ctdna`` (background, dispersion, min_mapq, min_baseq,
+    min_family_size); fusions: a fusion/SV file (:mod:`ctresist.io.fusions`)."""
     import tempfile
 
     with tempfile.TemporaryDirectory(prefix="ctresist-") as work:
         return _annotate(ctx, vcf, cnv, catalogue, thresholds, tumor_sample, normal_sample, bam,
-                         reference, gff3, work, transcripts or {})
+                         reference, gff3, work, transcripts or {}, coverage, purity,
+                         ctdna_cfg or {}, fusions)
 
 
 def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
               thresholds: dict | None, tumor_sample: str | None, normal_sample: str | None,
               bam: str | None, reference: str | None, gff3: str | None, work: str,
-              transcripts: dict[str, str]) -> dict:
+              transcripts: dict[str, str], coverage: str | None, purity: str | None,
+              ctdna_cfg: dict, fusions: str | None) -> dict:
     genes = [g for g in genes_for_build(ctx.build) if g.name in catalogue.genes]
     # the other build's spans are read too: its catalogue sites are evidence of a mislabelled build
     both = genes + [g for b in BUILDS if b != ctx.build for g in genes_for_build(b)
@@ -92,10 +100,22 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
     build_check = verify_build(vcf, ctx.build, header.raw_header, header.contigs, evidence,
                                info.max_pos if source == vcf else None)
     ctx.has_normal = bool(info and info.normal)
+    tf = _tumour_fraction(ctx, purity, variants, catalogue, th, tumor_sample)
+    # chosen once: the sheet's value, else a purity file, else (plasma only) the VAF estimate;
+    # relative copy number is corrected with it once (absolute copy number never)
+    cn_tf = tf.value if tf.method in ("sample sheet", "ichorCNA", "PURPLE") or (
+        ctx.specimen == "plasma" and tf.method == "estimated from VAF") else None
+    if cn_tf is not None and tf.method != "sample sheet":
+        ctx.extra["tumor_fraction_method"] = tf.method
     cnvs = {}
     if cnv:
-        segs = read_segments(cnv)
-        cnvs = gene_copy_numbers(cnv, segs, genes, ctx.build, ctx.tumor_fraction)
+        segs = read_segments(cnv, build=ctx.build, sample=[tumor_sample, ctx.sample])
+        cnvs = gene_copy_numbers(cnv, segs, genes, ctx.build, cn_tf)
+    from ctresist.fusions import assess_fusions
+    from ctresist.fusions import limitations as fusion_limitations
+
+    fcalls, confirmation, fusions_seen = assess_fusions(fusions, ctx, catalogue, th, tumor_sample)
+    ctdna = _ctdna(ctx, variants, catalogue, th, tf, bam, coverage, reference, ctdna_cfg)
     phaser = None
     if bam:
         from ctresist.phasing import phase_from_reads
@@ -106,7 +126,16 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
             return phase_from_reads(bam, a.chrom, (a.pos, a.ref, a.alt), (b.pos, b.ref, b.alt),
                                     reference=reference)
     model = interpret(ctx, variants, cnvs, catalogue, th, cnv_given=bool(cnv), read_phaser=phaser,
-                      build_check=build_check)
+                      build_check=build_check, extra_calls=fcalls,
+                      extra_limitations=fusion_limitations(confirmation) + _read_level_lines(ctdna))
+    summary = model["summary"]
+    possible = [f"{r['gene']} {r['alteration']}" for r in ctdna["sites"]
+                if r["state"] == "read_level_only" and r["role"] == "resistance"]
+    if possible and not summary["actionable"] and not any(
+            c["status"] == "resistance_low_support" for c in model["calls"]):
+        # never "no resistance" when the reads show a resistance allele the caller did not call
+        summary["headline"] = ("Possible resistance in the reads only (not called by the variant "
+                               f"caller): {', '.join(possible)}; confirm before acting")
     annotation = None
     if info is not None:
         annotation = ("VEP CSQ" if info.csq_fields else "SnpEff ANN" if info.ann_fields
@@ -119,6 +148,9 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         "sample": {**ctx.__dict__},
         "inputs": {"vcf": os.path.basename(vcf), "cnv": os.path.basename(cnv) if cnv else None,
                    "bam": os.path.basename(bam) if bam else None,
+                   "fusions": os.path.basename(fusions) if fusions else None,
+                   "coverage": os.path.basename(coverage) if coverage else None,
+                   "purity": os.path.basename(purity) if purity else None,
                    "tumor_sample": info.tumor if info else None,
                    "normal_sample": info.normal if info else None},
         "examined": {"vcf_records_read": info.records_read if info else 0,
@@ -128,8 +160,49 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         "thresholds": {k: v for k, v in th.__dict__.items()},
         "copy_number": [c.__dict__ for c in sorted(cnvs.values(), key=lambda c: c.gene)],
         "build_check": build_check,
+        "ctdna": ctdna,
+        "driver_confirmation": confirmation,
+        "fusions": fusions_seen,
     })
     return model
+
+
+def _tumour_fraction(ctx: Context, purity: str | None, variants: list, catalogue: Catalogue,
+                     th: Thresholds, tumor_sample: str | None):
+    """The sample's tumour fraction, chosen once: sheet, else purity file, else VAF estimate."""
+    from ctresist.io.purity import choose_tumour_fraction, driver_of
+
+    gene, change = driver_of(ctx.driver, ctx.driver_text)
+    return choose_tumour_fraction(ctx.tumor_fraction, purity, variants,
+                                  sample=[tumor_sample, ctx.sample],
+                                  driver_gene=gene, driver_change=change,
+                                  activating=catalogue.activating,
+                                  germline_population_af=th.germline_population_af,
+                                  normal_max_alt_reads=th.normal_max_alt_reads)
+
+
+def _ctdna(ctx: Context, variants: list, catalogue: Catalogue, th: Thresholds, tf,
+           bam: str | None, coverage: str | None, reference: str | None, cfg: dict) -> dict:
+    """The report's ``ctdna`` block: every catalogue site of the driver genotyped from the reads
+    (or coverage). A ``read_level_only`` site is "possible, confirm" and never becomes a call."""
+    from ctresist.genotype import ctdna_evidence
+    from ctresist.hotspots import missing_alleles, sites_for
+
+    return ctdna_evidence(
+        sites_for(ctx.build, ctx.driver, catalogue=catalogue), variants, bam=bam,
+        coverage=coverage, reference=reference, build=ctx.build, min_depth=int(th.min_depth),
+        min_alt_reads=int(th.min_alt_reads), min_vaf=th.min_vaf, tumour_fraction=tf,
+        plasma=ctx.specimen == "plasma", background=cfg.get("background", 5e-4),
+        dispersion=cfg.get("dispersion", 0.0), min_mapq=cfg.get("min_mapq", 20),
+        min_baseq=cfg.get("min_baseq", 20), min_family_size=cfg.get("min_family_size", 1),
+        not_genotypable=missing_alleles(ctx.build, ctx.driver, catalogue=catalogue))
+
+
+def _read_level_lines(ctdna: dict) -> list[str]:
+    """Limitations for resistance alleles seen in the reads only (never findings)."""
+    return [f"{r['gene']} {r['alteration']} seen in the reads only, not called by the variant "
+            f"caller ({r['text']}): not a finding until confirmed" for r in ctdna["sites"]
+            if r["state"] == "read_level_only" and r["role"] == "resistance"]
 
 
 #: VCF-reader problems that concern only the annotation entry (not read counts, not a protein

@@ -15,8 +15,12 @@ AMPLIFICATION_MIN_CN = 5.0
 #: Plasma copy number is diluted by normal cfDNA; with no tumour fraction given, an observed
 #: CN >= 2.5 is reported as "possible amplification, confirm" (not actionable).
 PLASMA_UNCORRECTED_MIN_CN = 2.5
-#: A gain spanning >= half of its chromosome is arm/whole-chromosome gain (polysomy), not a
-#: focal amplification; it is reported as such, never called amplification.
+#: A gain whose run spans >= this fraction of the gene's chromosome arm is a broad (arm-level or
+#: whole-chromosome) gain, not a focal amplification; it is reported as such, never called
+#: amplification. Measuring gains as a fraction of the chromosome arm follows GISTIC 2.0 (Mermel
+#: et al., Genome Biol 2011;12:R41, doi:10.1186/gb-2011-12-4-r41), which calls arm-level the
+#: alterations longer than 98 % of an arm; ctresist is stricter (half an arm), so a gain covering
+#: most of 7q is never read as a focal MET amplification.
 FOCAL_MAX_FRACTION = 0.5
 #: Homozygous deletion for loss entries (RB1): corrected CN below 0.5.
 DELETION_MAX_CN = 0.5
@@ -26,8 +30,11 @@ GERMLINE_POPULATION_AF = 0.01
 #: germline or clonal haematopoiesis, not tumour.
 NORMAL_MAX_ALT_READS = 2
 #: Genes whose plasma variants often come from clonal haematopoiesis rather than the tumour
-#: (the CH genes named in the project brief plus the common CH drivers); without a matched
-#: white-blood-cell normal such calls carry a CH caution.
+#: (the CH genes named in the project brief plus the common CH drivers: DNMT3A, TET2 and ASXL1
+#: carry most CH mutations in blood, Jaiswal et al., N Engl J Med 2014;371:2488-98, "Age-related
+#: clonal hematopoiesis associated with adverse outcomes"; Genovese et al., N Engl J Med
+#: 2014;371:2477-87, doi:10.1056/NEJMoa1409405); without a matched white-blood-cell normal such
+#: calls carry a CH caution.
 CH_GENES = frozenset({"DNMT3A", "TET2", "ASXL1", "PPM1D", "JAK2", "TP53", "SF3B1", "SRSF2",
                       "CBL", "GNB1", "GNAS", "CHEK2", "U2AF1", "IDH2", "BRCC3", "ATM"})
 #: Driver kinases whose fusions define the driver context.

@@ -10,7 +10,7 @@ from typing import Any
 from ctresist import constants as C
 from ctresist import protein
 from ctresist.catalogue import Catalogue, Entry, is_activating
-from ctresist.drivers import parse_driver  # noqa: F401  (re-exported)
+from ctresist.drivers import is_driver_alteration, parse_driver  # noqa: F401  (parse_driver re-exported)
 from ctresist.io.cnv import GeneCopyNumber
 from ctresist.io.vcf import Variant
 
@@ -130,8 +130,9 @@ def _entry_fields(e: Entry, ctx: Context) -> dict:
     return {
         "entry_id": e.id, "catalogue_alteration": e.alteration, "mechanism": e.mechanism,
         "driver_context": e.driver, "resists": list(e.resists), "resists_current": current,
-        "options": list(e.options), "option_evidence": e.option_evidence, "evidence": e.evidence,
-        "citations": list(e.citations), "source": e.source, "note": e.note,
+        "options": list(e.options), "option_evidence": e.option_evidence,
+        "option_weights": {o: dict(w) for o, w in e.option_weights.items()}, "level": e.level,
+        "evidence": e.evidence, "citations": list(e.citations), "source": e.source, "note": e.note,
     }
 
 
@@ -158,7 +159,8 @@ def _variant_fields(v: Variant) -> dict:
 def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNumber],
               catalogue: Catalogue, th: Thresholds, cnv_given: bool,
               read_phaser: Callable[[Variant, Variant], Any] | None = None,
-              build_check: dict | None = None) -> dict:
+              build_check: dict | None = None, extra_calls: list[dict] | None = None,
+              extra_limitations: list[str] | None = None) -> dict:
     """The report model for one sample (see ``report.py`` for how it is rendered).
 
     build_check: ``{"status": "verified"|"not_verified", "reason": ..., "evidence": [...]}`` from
@@ -167,6 +169,10 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
 
     read_phaser: when the VCF does not phase two catalogue mutations, a function giving
     :class:`ctresist.phasing.PhaseEvidence` from reads (a BAM/CRAM of the sample), or None.
+
+    extra_calls: calls made elsewhere with the same keys (fusions: :func:`ctresist.fusions.
+    assess_fusions`), collapsed and summarised with the rest; extra_limitations: lines added to
+    ``summary.limitations`` (fusions not examined, ctDNA read-level findings ...).
     """
     calls: list[dict] = []
     not_interpretable: list[dict] = []
@@ -195,9 +201,10 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
             cautions = _cautions(v, ctx)
             hits = [e for e in entries if e.kind in ("protein", "residue")
                     and protein.matches(ch, e.components[0])]
-            # an exact entry in a context hides residue-level entries of that context
-            exact_ctx = {e.driver for e in hits if e.kind == "protein"}
-            hits = [e for e in hits if e.kind == "protein" or e.driver not in exact_ctx]
+            # an exact entry hides the residue-level entries of its own context and source (a
+            # curated G1202R hides curated G1202X; a CIViC residue row stays beside it)
+            exact_ctx = {(e.driver, e.source) for e in hits if e.kind == "protein"}
+            hits = [e for e in hits if e.kind == "protein" or (e.driver, e.source) not in exact_ctx]
             if ch.kind in ("missense", "del", "ins", "dup", "delins") and is_activating(gene, ch, catalogue.activating):
                 hits += [e for e in entries if e.kind == "activating_mutation"]
             if ch.kind in ("nonsense", "fs") or (gene == "TP53" and ch.kind == "missense"
@@ -214,7 +221,8 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
                               "consequence": v.consequence or "", "vaf": v.vaf})
         calls += _compounds(gene, obs, entries, ctx, th, read_phaser)
     calls += _copy_number_calls(cnvs, catalogue, ctx, th)
-    calls = _collapse(calls, ctx)
+    calls += list(extra_calls or [])
+    calls = _collapse(calls, ctx, other)
     # TP53 inactivation alone is common at baseline and means nothing for the next drug: it is a
     # finding only together with RB1 loss (small-cell transformation hint)
     lost = {c["gene"] for c in calls if c["catalogue_alteration"] == "loss" and c["status"] != "excluded"}
@@ -229,25 +237,35 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
                                              "(no PMID/DOI seen in a source): review before acting"]
     calls.sort(key=lambda c: (STATUS_ORDER.index(c["status"]), "+" not in c["alteration"],
                               c["gene"], c["alteration"], c["entry_id"]))
-    limitations = limitations_of(build_check, cnv_given, not_interpretable)
+    limitations = limitations_of(build_check, cnv_given, not_interpretable) + list(extra_limitations or [])
     return {"calls": calls, "not_interpretable": not_interpretable, "other_variants": other,
             "summary": _summary(calls, ctx, limitations, build_check, len(not_interpretable))}
 
 
-def _collapse(calls: list[dict], ctx: Context) -> list[dict]:
+def _collapse(calls: list[dict], ctx: Context, other: list[dict]) -> list[dict]:
     """Keep what a reader needs: for an alteration matched in the sample's own driver context the
     entries of other contexts are dropped; otherwise one row lists every context it matched in.
-    The driver's own activating mutation (EGFR L858R in an EGFR-mutant tumour) is not a finding."""
+    The driver's own mutation is not a finding: the allele that defines the context (KRAS G12C in
+    a "KRAS G12C" tumour, even where a residue entry such as KRAS G12X would match it) and, in an
+    EGFR-mutant tumour, an EGFR activating mutation matched only outside its context. The
+    driver allele is listed under ``other`` (appended to) as the driver."""
     by_alt: dict[tuple[str, str, str], list[dict]] = {}
     for c in calls:
         by_alt.setdefault((c["gene"], c["alteration"], c["variant"]), []).append(c)
     out = []
-    for (gene, _, _), group in by_alt.items():
+    for (gene, alteration, variant), group in by_alt.items():
+        if is_driver_alteration(ctx.driver, gene, alteration):
+            other.append({"gene": gene, "variant": variant, "change": alteration,
+                          "consequence": "the sample's driver mutation", "vaf": group[0]["vaf"]})
+            continue
         own = [c for c in group if c["driver_context"] in (ctx.driver, "any")]
         if own:
             out += own
             continue
         if ctx.driver == f"{gene} mutation":
+            other.append({"gene": gene, "variant": variant, "change": alteration,
+                          "consequence": f"{gene} activating mutation (the driver context)",
+                          "vaf": group[0]["vaf"]})
             continue
         first = dict(group[0])
         first["driver_context"] = "; ".join(dict.fromkeys(c["driver_context"] for c in group))
@@ -319,7 +337,16 @@ def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entr
 
 def _copy_number_calls(cnvs: dict[str, GeneCopyNumber], catalogue: Catalogue, ctx: Context,
                        th: Thresholds) -> list[dict]:
+    """Amplification / broad gain / loss calls from gene copy number (:mod:`ctresist.io.cnv`).
+
+    The tumour's own copy number is used when known (absolute input, or relative input corrected
+    once with the tumour fraction); a gain whose run covers >= ``focal_max_fraction`` of the
+    gene's chromosome arm is a broad gain, never an amplification. A segment filtered by the
+    caller (copy-number VCF FILTER such as ``cnvQual``), or relative copy number corrected with a
+    tumour fraction that was only estimated from VAFs (``ctx.extra["tumor_fraction_method"]``),
+    gives "possible, confirm" (low support), never an actionable call."""
     out = []
+    estimated = ctx.extra.get("tumor_fraction_method") == "estimated from VAF"
     for gene, g in cnvs.items():
         cn = g.adjusted_cn if g.adjusted_cn is not None else g.copy_number
         if cn is None:
@@ -336,16 +363,23 @@ def _copy_number_calls(cnvs: dict[str, GeneCopyNumber], catalogue: Catalogue, ct
                 low.append(f"plasma copy number {cn:g} without tumour fraction: possible "
                            f"amplification, below {th.amplification_min_cn:g} copies as observed")
             if g.amplified_span_fraction is not None and g.amplified_span_fraction >= th.focal_max_fraction:
-                cautions.append(f"gain spans {g.amplified_span_fraction:.0%} of chromosome {g.chrom}: "
-                                "broad/whole-chromosome gain, not focal amplification")
+                cautions.append(f"gain spans {g.amplified_span_fraction:.0%} of chromosome arm "
+                                f"{g.arm or g.chrom}: broad (arm-level or whole-chromosome) gain, "
+                                "not focal amplification")
                 kind = "broad_gain"
         elif cn <= th.deletion_max_cn:
             kind = "loss"
         if kind is None:
             continue
+        if g.filters:
+            low.append(f"copy-number caller FILTER={g.filters}")
+        if g.tf_corrected and estimated:
+            low.append(f"copy number {g.copy_number:g} corrected to {cn:g} with a tumour fraction "
+                       "estimated from variant allele fractions; confirm (give tumor_fraction or "
+                       "a purity file)")
         if kind == "broad_gain":
             for e in (x for x in entries if x.kind == "amplification"):
-                out.append(_cn_call("excluded", gene, "broad gain", g, cn, e, ctx, [],
+                out.append(_cn_call("excluded", gene, "broad gain", g, cn, e, ctx, low,
                                     "broad gain, not focal amplification", cautions))
             continue
         for e in (x for x in entries if x.kind == kind):
@@ -356,9 +390,13 @@ def _copy_number_calls(cnvs: dict[str, GeneCopyNumber], catalogue: Catalogue, ct
 
 def _cn_call(status: str, gene: str, alteration: str, g: GeneCopyNumber, cn: float, e: Entry,
              ctx: Context, low: list[str], excl: str, cautions: list[str]) -> dict:
+    """``cn_source``: the CNV file's format and column (``source`` is the catalogue's source)."""
     return {"status": status, "gene": gene, "alteration": alteration, "variant": "",
             "vaf": None, "depth": None, "alt_reads": None, "transcript": None, "hgvsc": None,
             "annotation": "CNV", "copy_number": g.copy_number, "adjusted_copy_number": g.adjusted_cn,
+            "cn_kind": g.cn_kind, "tf_corrected": g.tf_corrected, "cn_source": g.source,
+            "baseline_ratio": g.baseline_ratio, "arm": g.arm,
+            "amplified_span_fraction": g.amplified_span_fraction, "cn_filters": g.filters,
             "phase": "", "support": "; ".join(low) or "ok", "excluded_reason": excl,
             "cautions": cautions, **_entry_fields(e, ctx)}
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ctresist import constants as C
@@ -54,8 +54,11 @@ def _fraction(value: str, where: str, what: str) -> float:
     return x
 
 
-def read_ichorcna(path: str, sample: str | None = None) -> TumourFraction:
-    """Tumour fraction from an ichorCNA ``params.txt`` (first table; ``sample`` picks the row)."""
+def read_ichorcna(path: str, sample: str | Sequence[str | None] | None = None) -> TumourFraction:
+    """Tumour fraction from an ichorCNA ``params.txt`` (first table). ``sample``: one name, whose
+    row must be there; or the sheet's names in order of preference (tumor_sample, sample): the
+    first present picks the row, and a one-row table is the sample's whatever its name (ichorCNA
+    names the row after the BAM)."""
     rows: list[tuple[int, list[str]]] = []
     with open(path, encoding="utf-8") as fh:
         lines = fh.read().splitlines()
@@ -66,11 +69,20 @@ def read_ichorcna(path: str, sample: str | None = None) -> TumourFraction:
         if not line.strip():
             break
         rows.append((i, line.split("\t")))
-    if sample is not None:
+    if isinstance(sample, str):
         rows = [r for r in rows if r[1][0] == sample]
         if not rows:
             raise InputError(f"{path}: sample {sample!r} is not in the ichorCNA table; check "
                              "the sample name")
+    wanted = [s for s in (sample or []) if s] if not isinstance(sample, str) else []
+    if len(rows) > 1 and wanted:
+        picked = next(([r for r in rows if r[1][0] == name] for name in wanted
+                       if any(r[1][0] == name for r in rows)), [])
+        if not picked:
+            names = ", ".join(r[1][0] for r in rows)
+            raise InputError(f"{path}: none of {', '.join(map(repr, wanted))} is in the ichorCNA "
+                             f"table ({names}); set tumor_sample to the table's sample name")
+        rows = picked
     if len(rows) != 1:
         names = ", ".join(r[1][0] for r in rows) or "none"
         raise InputError(f"{path}: {len(rows)} samples in the ichorCNA table ({names}); name the "
@@ -112,7 +124,7 @@ def read_purple(path: str) -> TumourFraction:
     return TumourFraction(tf, "PURPLE", text, lo, hi)
 
 
-def read_tumour_fraction(path: str, sample: str | None = None) -> TumourFraction:
+def read_tumour_fraction(path: str, sample: str | Sequence[str | None] | None = None) -> TumourFraction:
     """ichorCNA ``params.txt`` or PURPLE ``purity.tsv``, told apart by the header line."""
     if not os.path.exists(path):
         raise InputError(f"{path}: tumour-fraction file not found")
@@ -206,7 +218,7 @@ def estimate_from_variants(variants: Iterable, driver_gene: str | None = None,
 
 
 def choose_tumour_fraction(sheet_value: float | None = None, path: str | None = None,
-                           variants: Iterable = (), sample: str | None = None,
+                           variants: Iterable = (), sample: str | Sequence[str | None] | None = None,
                            **estimate_args) -> TumourFraction:
     """The sample's tumour fraction by the order in the module doc."""
     if sheet_value is not None:
