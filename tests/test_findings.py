@@ -362,3 +362,13 @@ def test_ctdna_block_without_reads_lists_unassessable_changes_compactly(tmp_path
             "a negative plasma result does not rule resistance out") in text
     assert '<b>NOT ASSESSABLE (2 catalogue changes):</b> <span class="small">EGFR C797S, EGFR T790M</span>' in text
     assert 'id="ctdna-sites"' not in text and "ruled out" not in text
+
+
+def test_finding_tier_is_the_strongest_declared_level():
+    """CIViC rows at levels D, B, B for one alteration: the finding is Tier I (level B)."""
+    rows = [row("sensitivity_evidence", entry=f"C{i}", source="CIViC", mechanism="sensitivity", resists=(), level=lv)
+            for i, lv in enumerate("DBB")]
+    [f] = build_findings(rows)
+    assert f["tier"] == "Tier I (level B)" and [e["tier"] for e in f["evidence"]] == [
+        "Tier II (level D)", "Tier I (level B)", "Tier I (level B)"]
+    assert build_findings([row()])[0]["tier"] is None  # no level declared: no tier claimed
