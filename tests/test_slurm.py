@@ -31,12 +31,14 @@ def test_workflow_on_slurm(cluster, tmp_path):
     for item in ("Snakefile", "workflow", "config", "test_data", "annotations"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, repo / item)
-    proc = subprocess.run(["snakemake", "--workflow-profile", "workflow/profiles/slurm"], cwd=repo,
+    (repo / "profiles").symlink_to("workflow/profiles")
+    proc = subprocess.run(["snakemake", "--workflow-profile", "slurm"], cwd=repo,
                           env=snakemake_env(), capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
     submitted = [ln for ln in proc.stderr.splitlines() if "has been submitted with SLURM jobid" in ln]
-    n_samples, n_patients = len(EXPECTED), len({s.split("_")[0] for s in EXPECTED})
-    assert len(submitted) == 2 * n_samples + n_patients + 1  # annotate+render, timelines, summary
+    # one job per sample (annotate writes JSON, HTML and TSV); timelines and the summary are
+    # local rules (tiny)
+    assert len(submitted) == len(EXPECTED)
     for sample, expected in EXPECTED.items():
         model = json.loads((repo / "results" / sample / "report.json").read_text())
         got = [(c["status"], c["gene"], c["alteration"], c["entry_id"]) for c in model["calls"]

@@ -48,6 +48,9 @@ def ran(tmp_path_factory):
     for item in ("Snakefile", "workflow", "config", "test_data", "annotations"):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, repo / item)
+    (repo / "profiles").symlink_to("workflow/profiles")
+    cfg = repo / "config" / "config.yaml"  # the copy's own annotations: edits elsewhere rerun nothing
+    cfg.write_text(cfg.read_text() + "annotations: annotations\n")
     proc = smk(repo, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return repo
@@ -123,6 +126,25 @@ def test_lint_and_dry_run(ran):
     assert "Nothing to be done" in dry.stdout + dry.stderr
 
 
+def test_snakemake_report_has_reports_timelines_and_summary(ran, tmp_path):
+    """#14.4: `snakemake --report` carries every sample report, every patient timeline and the
+    batch summary, each category labelled, with the workflow description."""
+    import zipfile
+
+    proc = smk(ran, "--report", str(tmp_path / "report.zip"), check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with zipfile.ZipFile(tmp_path / "report.zip") as z:
+        names = z.namelist()
+        main = z.read(next(n for n in names if n.endswith("report/report.html"))).decode()
+    n_patients = len({s.split("_")[0] for s in EXPECTED})
+    assert sum(n.endswith("/timeline.html") for n in names) == n_patients == 7
+    assert sum(n.endswith("/summary.html") for n in names) == 1
+    assert sum(n.endswith("/report.html") and "/raw/" in n for n in names) == len(EXPECTED)
+    for text in ("Sample reports", "Patient timelines", "Batch summary",
+                 "ctresist matched each sample"):
+        assert text in main, text
+
+
 HEADER = "sample\tpatient\tcollection_date\tspecimen\tvcf\tcnv\tdriver\ttherapy\tgenome_build"
 ALK01_T1 = "ALK01_T1_plasma\tALK01\t2024-04-02\tplasma\ttest_data/ALK01_T1_plasma.vcf.gz\t\tEML4-ALK\tAlecensa\tGRCh38"
 ALK02 = "ALK02_tissue\tALK02\t2012-03-14\ttissue\ttest_data/ALK02_tissue.vcf\t\tEML4-ALK\tcrizotinib\tGRCh37"
@@ -177,10 +199,10 @@ def test_user_configfile_reaches_every_job(repo_copy):
     assert cli.returncode == 0, cli.stderr
     model = json.loads((repo_copy / "cli.json").read_text())
     assert [c["status"] for c in model["calls"] if c["gene"] == "ALK"] == ["resistance_low_support"]
-    # only the tissue sample depends on tissue thresholds: one annotate + one render
+    # only the tissue sample depends on tissue thresholds: its one job
     mine.write_text(mine.read_text() + "  tissue:\n    min_vaf: 0.05\n")
     dry = smk(repo_copy, "-n", "--configfile", str(mine))
-    assert jobs_to_run(dry) == {"annotate": 1, "render": 1, "summary": 1, "default": 1}, dry.stdout + dry.stderr
+    assert jobs_to_run(dry) == {"annotate": 1, "summary": 1, "default": 1}, dry.stdout + dry.stderr
     assert "results/ALK02_tissue/report.json" in dry.stdout
     # the shipped thresholds: actionable again
     mine.write_text("samples: config/mine.tsv\nlongitudinal: false\nannotations: annotations\n")
@@ -199,8 +221,7 @@ def test_appending_a_sample_runs_only_its_jobs(repo_copy):
     changelog = repo_copy / "annotations" / "catalogue" / "CHANGELOG.md"
     changelog.write_text(changelog.read_text() + "\n")
     dry = smk(repo_copy, "-n")
-    assert jobs_to_run(dry) == {"annotate": 1, "render": 1, "longitudinal": 1, "summary": 1,
-                                "default": 1}
+    assert jobs_to_run(dry) == {"annotate": 1, "longitudinal": 1, "summary": 1, "default": 1}
     assert "results/ALK02_tissue/report.json" not in dry.stdout.replace("input: results/ALK02_tissue/report.json", "")
 
 

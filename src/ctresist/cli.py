@@ -94,22 +94,28 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
                         transcripts=config.get("preferred_transcripts") or {})
     model["sample"]["extra"] = {}
     write_json(model, args.output)
+    if args.html or args.tsv:  # render in the same process (the workflow: one job per sample)
+        _render(args.output, args.html, args.tsv)
     s = model["summary"]
     log.info("%s: %s (%d calls)", ctx.sample, s["headline"], len(model["calls"]))
 
 
 def _cmd_render(args: argparse.Namespace) -> None:
+    _render(args.json, args.html, args.tsv)
+
+
+def _render(path: str, html: str | None, tsv: str | None) -> None:
     from ctresist.report import write_html, write_tsv
 
     try:
-        with open(args.json, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8") as fh:
             model = json.load(fh)
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{args.json}: cannot read report JSON ({exc})") from exc
-    if args.tsv:
-        write_tsv(model, args.tsv)
-    if args.html:
-        write_html(model, args.html)
+        raise InputError(f"{path}: cannot read report JSON ({exc})") from exc
+    if tsv:
+        write_tsv(model, tsv)
+    if html:
+        write_html(model, html)
 
 
 def _cmd_catalogue(args: argparse.Namespace) -> None:
@@ -228,6 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--origin", default="command line",
                    help="where the sample's values come from, named in errors (e.g. the sheet)")
     a.add_argument("-o", "--output", required=True, help="report JSON to write")
+    a.add_argument("--html", help="also render the report as HTML (as 'ctresist render')")
+    a.add_argument("--tsv", help="also write the calls as TSV (as 'ctresist render')")
     a.set_defaults(func=_cmd_annotate)
 
     r = sub.add_parser("render", help="render a report JSON to HTML and TSV")

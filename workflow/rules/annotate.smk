@@ -4,7 +4,14 @@ rule annotate:
         knowledge=knowledge_files(),
         genes=os.path.join(ANNOTATIONS, "genes.tsv"),
     output:
-        "results/{sample}/report.json",
+        json="results/{sample}/report.json",
+        html=report(
+            "results/{sample}/report.html",
+            caption="../report/report.rst",
+            category="Sample reports",
+            labels={"sample": "{sample}", "type": "report"},
+        ),
+        tsv="results/{sample}/calls.tsv",
     log:
         "logs/annotate/{sample}.log",
     conda:
@@ -19,27 +26,5 @@ rule annotate:
         annotations=annotations_of,
     shell:
         "ctresist --annotations {params.annotations:q} --timeout {resources.timeout_s} "
-        "annotate {params.values} {params.files} --settings {params.settings:q} -o {output:q} 2> {log:q}"
-
-
-rule render:
-    input:
-        "results/{sample}/report.json",
-    output:
-        html=report(
-            "results/{sample}/report.html",
-            caption="../report/report.rst",
-            category="Sample reports",
-            labels={"sample": "{sample}", "type": "report"},
-        ),
-        tsv="results/{sample}/calls.tsv",
-    log:
-        "logs/render/{sample}.log",
-    conda:
-        "../envs/ctresist.yaml"
-    resources:
-        runtime=RUNTIME,
-        timeout_s=TIMEOUT,
-    shell:
-        "ctresist --timeout {resources.timeout_s} render {input:q} --html {output.html:q} "
-        "--tsv {output.tsv:q} 2> {log:q}"
+        "annotate {params.values} {params.files} --settings {params.settings:q} "
+        "-o {output.json:q} --html {output.html:q} --tsv {output.tsv:q} 2> {log:q}"
