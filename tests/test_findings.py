@@ -372,3 +372,23 @@ def test_finding_tier_is_the_strongest_declared_level():
     assert f["tier"] == "Tier I (level B)" and [e["tier"] for e in f["evidence"]] == [
         "Tier II (level D)", "Tier I (level B)", "Tier I (level B)"]
     assert build_findings([row()])[0]["tier"] is None  # no level declared: no tier claimed
+
+
+def test_fusion_driver_box_uses_the_fusion_callers_confirmation(tmp_path):
+    """A fusion driver: the box shows ``driver_confirmation`` (detected / not detected / not
+    assessed) and any fusion that contradicts the sheet's driver."""
+    m = model([], driver="ALK fusion", driver_text="EML4-ALK")
+    html = tmp_path / "r.html"
+    for status, text, want in [
+            ("detected", "driver EML4::ALK variant 1 detected: 12 split reads", "driver EML4::ALK variant 1 detected: "
+             "12 split reads. The sample's tumour DNA was seen."),
+            ("not_detected", "driver not detected: ctDNA may be uninformative",
+             "<b>not detected</b>: driver not detected: ctDNA may be uninformative."),
+            ("not_assessed", "no fusion/SV file given: the driver fusion and acquired fusions were not looked for",
+             "a fusion is not visible in a small-variant VCF (no fusion/SV file given")]:
+        m["driver_confirmation"] = {"status": status, "text": text, "fusion": None, "contradicting": [
+            {"fusion": "KIF5B::RET", "text": "KIF5B::RET (8 reads) is an active RET fusion that contradicts the "
+                                            "sheet's driver 'EML4-ALK': check the driver or the sample"}]}
+        write_html(m, str(html))
+        box = html.read_text().split('id="driver"')[1].split("</div>")[0]
+        assert want in box and "contradicts the sheet&#39;s driver" in box, status
