@@ -29,7 +29,10 @@ ROWS = samples.to_dict(orient="index")  # O(1) row lookup per job
 LINES = samples.attrs.get(
     "lines", {}
 )  # {sample: line of the sheet}, named in a job's errors
-patients = sorted(set(samples["patient"]))
+BY_PATIENT = {}  # {patient: [sample, ...]} in sheet order: O(1) per timeline job
+for _sample, _row in ROWS.items():
+    BY_PATIENT.setdefault(_row["patient"], []).append(_sample)
+patients = sorted(BY_PATIENT)
 
 if workflow.is_main_process and not workflow.dryrun:
     # kill -9 of a previous run leaves its lock behind: clear it when that run is gone
@@ -125,8 +128,7 @@ def annotate_settings(wildcards):
 
 
 def patient_reports(wildcards):
-    ids = samples.index[samples["patient"] == wildcards.patient]
-    return expand("results/{sample}/report.json", sample=ids)
+    return [f"results/{s}/report.json" for s in BY_PATIENT[wildcards.patient]]
 
 
 def all_outputs():
