@@ -266,3 +266,96 @@ def test_outputs_honour_the_umask(tmp_path):
         finally:
             os.umask(old)
         assert stat.S_IMODE((tmp_path / f"r{mask:o}.json").stat().st_mode) == mode
+
+
+def test_unknown_kras_driver_names_the_only_catalogued_allele():
+    with pytest.raises(InputError, match=r"samples.tsv:2: column 'driver': 'KRAS G12D': only KRAS G12C has a "
+                                         "targeted-therapy resistance catalogue"):
+        parse_driver("KRAS G12D", "samples.tsv:2")
+
+
+def test_calls_carry_entry_level_and_option_weights():
+    """Each call shows the entry's evidence level and each option's level/status (catalogue 1.0)."""
+    [c] = run(ctx(), [var("ALK", "G1202R")])["calls"]
+    e = next(x for x in CAT.entries if x.id == "ALK_G1202R__ALK_fusion")
+    assert c["level"] == e.level and c["option_weights"] == e.option_weights
+    assert set(c["option_weights"]) == set(c["options"])
+    assert all(w["status"] in ("approved", "investigational") for w in c["option_weights"].values())
+
+
+def test_exact_entry_hides_residue_entries_of_its_own_source_only():
+    """A curated G1202R hides a curated G1202X of the same context, never a CIViC G1202X."""
+    base = next(e for e in CAT.entries if e.id == "ALK_G1202R__ALK_fusion")
+    cur_res = replace(base, id="X_curated_res", alteration="G1202X")
+    civic_res = replace(base, id="X_civic_res", alteration="G1202X", source="CIViC")
+    cat = replace(CAT, entries=[base, cur_res, civic_res])
+    m = interpret(ctx(), [var("ALK", "G1202R")], {}, cat, Thresholds.for_specimen("plasma"), cnv_given=False)
+    assert sorted(c["entry_id"] for c in m["calls"]) == ["ALK_G1202R__ALK_fusion", "X_civic_res"]
+
+
+def test_driver_allele_of_a_mutation_context_is_never_a_finding():
+    """KRAS G12C in a 'KRAS G12C' tumour on sotorasib is the driver, even though a KRAS residue entry
+    (G12X) would match it: no call, listed as the driver; Y96D beside it is actionable."""
+    base = next(e for e in CAT.entries if e.id == "KRAS_Y96D__KRAS_G12C")
+    g12x = replace(base, id="X_KRAS_G12X", alteration="G12X")
+    cat = replace(CAT, entries=[*CAT.entries, g12x])
+    c = ctx("KRAS G12C", ("sotorasib",), "tissue")
+    m = interpret(c, [var("KRAS", "G12C", vaf=0.3, depth=500, alt=150),
+                      var("KRAS", "Y96D", pos=2, vaf=0.1, depth=500, alt=50)],
+                  {}, cat, Thresholds.for_specimen("tissue"), cnv_given=False)
+    assert statuses(m) == [("actionable_resistance", "KRAS", "Y96D")]
+    assert [(o["change"], o["consequence"]) for o in m["other_variants"]] == [
+        ("G12C", "the sample's driver mutation")]
+
+
+def test_cnv_calls_carry_kind_correction_and_arm_wording():
+    """A gain over 70 % of 7q: broad, said of the chromosome arm; the call keeps the CNV's kind,
+    correction, source and MET/baseline ratio."""
+    g = GeneCopyNumber("MET", "7", 8.0, None, adjusted_cn=8.0, amplified_span_fraction=0.7, cn_kind="absolute",
+                       source="PURPLE copyNumber", arm="7q", baseline_ratio=4.0)
+    m = run(ctx("RET fusion", ("selpercatinib",), "tissue"), [], {"MET": g})
+    [c] = m["calls"]
+    assert (c["status"], c["alteration"]) == ("excluded", "broad gain")
+    assert c["cautions"] == ["gain spans 70% of chromosome arm 7q: broad (arm-level or whole-chromosome) gain, "
+                             "not focal amplification"]
+    assert (c["cn_kind"], c["tf_corrected"], c["cn_source"], c["baseline_ratio"]) == (
+        "absolute", False, "PURPLE copyNumber", 4.0)
+
+
+def test_filtered_or_estimated_copy_number_is_low_support():
+    """A caller-filtered MET gain, or relative CN corrected with a VAF-estimated tumour fraction, is
+    'possible, confirm', never actionable; the same gain PASS with a sheet fraction is actionable."""
+    c = ctx("RET fusion", ("selpercatinib",), "plasma")
+
+    def met(**kw):
+        return {"MET": GeneCopyNumber("MET", "7", 3.6, None, adjusted_cn=10.0, amplified_span_fraction=0.01,
+                                      cn_kind="relative", tf_corrected=True, **kw)}
+
+    m = run(c, [], met())
+    assert [(x["status"], x["support"]) for x in m["calls"]] == [("actionable_resistance", "ok")]
+    m = run(c, [], met(filters="cnvQual"))
+    assert [(x["status"], x["support"]) for x in m["calls"]] == [
+        ("resistance_low_support", "copy-number caller FILTER=cnvQual")]
+    est = replace(c, extra={"tumor_fraction_method": "estimated from VAF"})
+    [x] = run(est, [], met())["calls"]
+    assert x["status"] == "resistance_low_support"
+    assert x["support"].startswith("copy number 3.6 corrected to 10 with a tumour fraction estimated from "
+                                   "variant allele fractions")
+
+
+def test_extra_calls_and_limitations_are_summarised():
+    """Calls made elsewhere (fusions) are collapsed and summarised with the rest; extra limitations
+    are listed after the sample's own."""
+    e = next(x for x in CAT.entries if x.id == "RET_fusion__EGFR_mutation")
+    from ctresist.interpret import _entry_fields
+
+    c = ctx("EGFR mutation", ("osimertinib",), "plasma")
+    fusion = {"status": "actionable_resistance", "gene": "RET", "alteration": "fusion CCDC6::RET",
+              "variant": "CCDC6::RET", "vaf": 0.05, "depth": 401, "alt_reads": 21, "transcript": None,
+              "hgvsc": "", "annotation": "fusion:manta", "copy_number": None, "phase": "", "support": "ok",
+              "excluded_reason": "", "cautions": [], **_entry_fields(e, c)}
+    m = interpret(c, [], {}, CAT, Thresholds.for_specimen("plasma"), cnv_given=True, extra_calls=[fusion],
+                  extra_limitations=["fusions: x"])
+    assert m["summary"]["headline"] == "Resistance to osimertinib detected: RET fusion CCDC6::RET"
+    assert m["summary"]["remaining_options"] == ["osimertinib+selpercatinib", "osimertinib+pralsetinib"]
+    assert m["summary"]["limitations"] == ["fusions: x"]
