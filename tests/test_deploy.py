@@ -121,3 +121,24 @@ def test_pip_install_non_editable_works_from_any_folder(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert_user_thresholds_reached_the_reports(work)
+
+
+def test_staged_inputs_with_the_fs_storage_plugin(tmp_path):
+    """#14.9: with --default-storage-provider fs the sheet's VCFs are staged from the storage
+    prefix as {input} (the knowledge files stay local), and the reports land in storage."""
+    pytest.importorskip("snakemake_storage_plugin_fs", reason="pip install snakemake-storage-plugin-fs")
+    if shutil.which("rsync") is None:
+        pytest.skip("the fs storage plugin needs rsync")
+    store = tmp_path / "store"
+    user_folder(store)  # data/ and config/ as the storage would hold them
+    work = tmp_path / "work"
+    (work / "config").mkdir(parents=True)
+    for name in ("samples.tsv", "config.yaml"):
+        shutil.copy(store / "config" / name, work / "config" / name)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "-s",
+                           str(ROOT / "workflow" / "Snakefile"), "--default-storage-provider", "fs",
+                           "--default-storage-prefix", str(store)], cwd=work, env=snakemake_env(),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert not (work / "data").exists()
+    assert_user_thresholds_reached_the_reports(store)

@@ -2,7 +2,7 @@ rule annotate:
     input:
         unpack(sample_files),
         knowledge=knowledge_files(),
-        genes=os.path.join(ANNOTATIONS, "genes.tsv"),
+        genes=local(os.path.join(ANNOTATIONS, "genes.tsv")),
     output:
         json="results/{sample}/report.json",
         html=report(

@@ -46,9 +46,14 @@ wildcard_constraints:
     patient=ID,
 
 
+#: inputs come from a storage provider (--default-storage-provider): sheet paths are storage paths
+STAGED = bool(workflow.storage_settings.default_storage_provider)
+
+
 def knowledge_files():
-    """The shipped (or configured) knowledge files that can change a call; not README/CHANGELOG."""
-    return batch.knowledge_files(ANNOTATIONS)
+    """The shipped (or configured) knowledge files that can change a call; not README/CHANGELOG.
+    They belong to the installation, never to the storage provider: local()."""
+    return [local(f) for f in batch.knowledge_files(ANNOTATIONS)]
 
 
 def annotations_of(wildcards, input):
@@ -68,7 +73,9 @@ def sample_files(wildcards):
         ("bam", (".bai", ".crai")),
     ):
         path = row.get(col, "")
-        if path and os.path.exists(path):
+        if path and STAGED:  # from storage: declared as given (indexes are not staged)
+            files[col] = path
+        elif path and os.path.exists(path):
             files[col] = path
             for ext in exts:
                 if os.path.exists(path + ext):
