@@ -331,10 +331,16 @@ def build_cases() -> None:
              vcf([rec(*G1202R, "CSQ=ALK|ENSP00000373700.3:p.Gly1202Arg|T|missense_variant|"
                                 "ENST00000389048.8|YES")], csq_format=fmt), 0, ACTIONABLE,
              "CSQ fields in another order than VEP's default: read by name from the header")
-    vcf_case("vcf_csq_missing_hgvsp", vcf([rec(*G1202R, "CSQ=" + csq("ALK", "T", ""))]), 0,
-             NO_RESISTANCE + r".* \| not_interpretable=ALK 2:29220747:C>T: VEP consequence "
+    vcf_case("vcf_csq_missing_hgvsp", vcf([rec(*G1202R, "CSQ=" + csq("ALK", "T", ""))]), 0, ACTIONABLE,
+             "missense without HGVSp on the exact catalogue allele: read as the known allele "
+             "(with a warning), never dropped")
+    vcf_case("vcf_csq_missing_hgvsp_other_allele",
+             vcf([rec("2", 29220750, "G", "A", "CSQ=" + csq("ALK", "A", ""))]), 0,
+             r"headline=No catalogue resistance found among the interpretable variants, but 1 "
+             r"variant\(s\) in catalogue genes could not be interpreted.* \| "
+             r"not_interpretable=ALK 2:29220750:G>A: VEP consequence "
              r"missense_variant without a protein change \(HGVSp\)",
-             "missense without HGVSp: kept as not interpretable with the reason, never dropped")
+             "missense without HGVSp on another allele: kept as not interpretable with the reason")
 
     # ---- bytes
     vcf_case("vcf_crlf", ok.replace(b"\n", b"\r\n"), 0, ACTIONABLE,
@@ -409,9 +415,14 @@ def build_cases() -> None:
     cnv_case("cnv_infinite_log2", hdr + "7\t116000000\t117000000\tMET\tinf\n", 1,
              E + r"cases/cnv_infinite_log2\.cns:2: column 'log2': infinite value 'inf'",
              "log2 = inf")
-    cnv_case("cnv_end_before_start", hdr + "7\t117000000\t116000000\tMET\t2.5\n", 0,
+    cnv_case("cnv_end_before_start",
+             hdr + "1\t1000000\t2000000\tX1\t0.0\n7\t117000000\t116000000\tMET\t2.5\n", 0,
              NO_RESISTANCE + r".* \| cn= \|",
-             "an inverted segment (CNVkit writes zero-probe ones): skipped with a warning, valid")
+             "an inverted segment (CNVkit writes zero-probe ones) among valid ones: skipped with a "
+             "warning, valid")
+    cnv_case("cnv_only_inverted_segments", hdr + "7\t117000000\t116000000\tMET\t2.5\n", 1,
+             E + r"cases/cnv_only_inverted_segments\.cns: CNV file has no segments",
+             "every segment inverted: nothing is covered, so 'no amplification' cannot be said; refused")
     cnv_case("cnv_binary", "", 1, E + r"cases/cnv_binary\.cns: not a text segment file",
              "a gzip file named .cns", data=plain_gzip(hdr.encode()))
     case("cnv_not_found", "cnv", annotate_args("cases/vcf_empty.vcf", cnv="cases/does_not_exist.cns"),
