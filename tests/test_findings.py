@@ -158,6 +158,8 @@ def test_negative_plasma_says_what_was_not_assessed(tmp_path):
     html = tmp_path / "r.html"
     write_html(model([]), str(html))
     assert "not assessed at read level" in html.read_text()
+    assert ('<div class="banner b-neutral" id="verdict">h. Not a confirmed negative: absence was not assessed '
+            'at read level (see ctDNA context).</div>') in html.read_text()
     m = model([])
     m["ctdna"] = {"tumor_fraction": 0.004, "tumor_fraction_source": "ichorCNA",
                   "ruled_out": [{"site": "EGFR C797S", "depth": 5200, "lod": 0.0012}],
