@@ -144,3 +144,26 @@ def test_one_sample_values_are_checked_without_the_other_rows(tmp_path):
     p = sheet(tmp_path, f"{HEADER}\n{ROW}\n{bad.replace('S2', 'S 2', 1)}\n")
     with pytest.raises(InputError, match=r"samples\.tsv:3: column 'sample': invalid value 'S 2'"):
         read_sheet(p, check_files=False, sample="S1")
+
+
+@pytest.mark.parametrize("column", ["fusions", "coverage", "purity_file"])
+def test_optional_input_file_columns_must_exist(tmp_path, monkeypatch, column):
+    """fusions / coverage / purity_file name files like vcf, cnv and bam: a missing one is refused
+    in one line naming the sheet line and column (schema extended here with the column)."""
+    import yaml
+
+    from ctresist.sheet import _schema
+
+    schema = _schema()
+    schema["properties"][column] = {"type": "string", "description": f"optional {column} file"}
+    path = tmp_path / "schema.yaml"
+    path.write_text(yaml.safe_dump(schema))
+    monkeypatch.setenv("CTRESIST_SHEET_SCHEMA", str(path))
+    vcf = tmp_path / "s.vcf"
+    vcf.write_text("##fileformat=VCFv4.2\n")
+    row = ROW.replace("cases/vcf_g1202r.vcf", str(vcf))
+    p = sheet(tmp_path, f"{HEADER}\t{column}\n{row}\t{tmp_path / 'missing.tsv'}\n")
+    with pytest.raises(InputError, match=rf"samples\.tsv:2: column '{column}': file not found: .*missing\.tsv"):
+        read_sheet(p)
+    p = sheet(tmp_path, f"{HEADER}\t{column}\n{row}\t{vcf}\n")
+    assert read_sheet(p)[column].tolist() == [str(vcf)]

@@ -24,6 +24,8 @@ ALIASES = {"tumour_fraction": "tumor_fraction", "tumour_sample": "tumor_sample",
            "tumour_purity": "tumor_fraction", "purity": "tumor_fraction"}
 #: Columns that are IDs and become file names: checked even when row values are left to each job.
 ID_COLUMNS = ("sample", "patient")
+#: Columns naming an input file of the sample (each optional except vcf): checked to exist.
+FILE_COLUMNS = ("vcf", "cnv", "bam", "fusions", "coverage", "purity_file")
 
 
 def _schema() -> dict:
@@ -193,7 +195,7 @@ def validate_rows(numbered: list[tuple[int, dict[str, str]]], path: str, schema:
         parse_driver(row["driver"], where)
         drugs.parse_therapy(row.get("therapy", ""), f"{where}: column 'therapy'")
         if check_files:
-            for col in ("vcf", "cnv", "bam"):
+            for col in FILE_COLUMNS:
                 f = row.get(col, "")
                 if f and not os.path.isfile(f):
                     what = "is not a regular file" if os.path.exists(f) else "file not found"
