@@ -170,6 +170,8 @@ def test_negative_plasma_says_what_was_not_assessed(tmp_path):
     assert '<td>EGFR C797S</td><td>ruled out to its LoD</td><td>5200</td><td>not reported</td><td>0.12 %</td><td class="small"></td>' in text
     assert "a negative result may be a false negative (low shedding)" in text
     assert "not assessed at read level" not in text
+    assert ('<div class="banner b-neutral" id="verdict">h. Not a confirmed negative: Low tumour fraction: a negative '
+            'result may be a false negative (low shedding).</div>') in text
 
 
 def test_ctdna_site_states_from_read_level_evidence(tmp_path):
