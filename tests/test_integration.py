@@ -84,6 +84,15 @@ def manta_ccdc6_ret_grch38(tmp_path) -> str:
     return str(p)
 
 
+def driver_only_vcf(tmp_path) -> str:
+    """EGFR L858R alone (160/4000), annotated on EGFR's canonical transcript."""
+    vcf = tmp_path / "driver_only.vcf"
+    vcf.write_text(vcf_text([rec("7", 55191822, "T", "G", "CSQ=" + csq("EGFR", "G", "p.Leu858Arg",
+                                                                     tx="ENST00000275493.7", hgvsc="c.2573T>G"),
+                                 "0/1:3840,160:4000:0.04")], contigs={"7": 159345973}))
+    return str(vcf)
+
+
 def cli(tmp_path, *args: str) -> dict:
     out = tmp_path / "report.json"
     r = subprocess.run([sys.executable, "-m", "ctresist.cli", "annotate", *args, "-o", str(out)],
@@ -137,12 +146,7 @@ def test_egfr02_plasma_with_bam_has_ctdna_block_and_read_level_site_is_never_a_f
 def test_read_level_only_resistance_never_reads_as_no_resistance(tmp_path):
     """A VCF with only the driver L858R, a BAM with 10 L798I reads: no call, not actionable, and
     the headline says possible resistance in the reads, never 'no resistance'."""
-    egfr = "ENST00000275493.7"
-    vcf = tmp_path / "driver_only.vcf"
-    vcf.write_text(vcf_text([rec("7", 55191822, "T", "G", "CSQ=" + csq("EGFR", "G", "p.Leu858Arg", tx=egfr,
-                                                                     hgvsc="c.2573T>G"),
-                                 "0/1:3840,160:4000:0.04")], contigs={"7": 159345973}))
-    m = do_annotate(egfr_ctx(), str(vcf), None, CAT, bam=plasma_bam(tmp_path, 10))
+    m = do_annotate(egfr_ctx(), driver_only_vcf(tmp_path), None, CAT, bam=plasma_bam(tmp_path, 10))
     assert [c for c in m["calls"] if c["status"] != "sensitivity_evidence"] == []
     assert m["summary"]["actionable"] is False
     # the T790M+C797S reads are not called either: read-level only too, none of them a finding
@@ -213,3 +217,41 @@ def test_no_fusion_file_is_a_limitation():
     assert m["driver_confirmation"]["status"] == "not_assessed" and m["fusions"] == []
     assert ("no fusion/SV file: acquired fusions (RET, ALK, BRAF, NTRK1 ...) and the driver fusion were "
             "not examined") in m["summary"]["limitations"]
+
+
+def test_coverage_file_gives_states_without_reads(tmp_path):
+    """No BAM, a gVCF (the committed GATK-style fixture): T790M in a reference block of MIN_DP 1800
+    is not detected with its LoD; C797S, listed by the gVCF with 10 alt reads of 1500 but not in
+    the VCF, is possible, confirm (never a call); L798I in a block of depth 0 is not assessable."""
+    gvcf = ROOT / "tests" / "fixtures" / "ctdna" / "gatk_style_egfr.g.vcf"
+    m = do_annotate(egfr_ctx(), driver_only_vcf(tmp_path), None, CAT, coverage=str(gvcf))
+    assert (m["ctdna"]["source"], m["inputs"]["coverage"]) == ("coverage", "gatk_style_egfr.g.vcf")
+    t790m, c797s, l798i = (site(m, "EGFR", a) for a in ("T790M", "C797S", "L798I"))
+    assert (t790m["state"], t790m["depth"]) == ("not_detected", 1800) and t790m["lod"] is not None
+    assert (c797s["state"], c797s["alt_reads"], c797s["depth"]) == ("read_level_only", 10, 1500)
+    assert l798i["state"] == "not_assessable"
+    assert [c for c in m["calls"] if c["status"] != "sensitivity_evidence"] == []
+    assert m["summary"]["headline"] == ("Possible resistance in the reads only (not called by the variant "
+                                        "caller): EGFR C797S; confirm before acting")
+
+
+def test_tumour_fraction_is_chosen_once_and_corrects_plasma_copy_number_once(tmp_path):
+    """DRAGEN MET SM 3.6 (CN 7.2 observed) on EGFR02. A PURPLE purity file (0.18) is used when the
+    sheet has none: 2 + 5.2/0.18 = 30.889 copies, actionable, method PURPLE in the ctDNA block.
+    Without sheet value or file, the VAF estimate (2 x 4.0 % L858R = 0.08) corrects it to 67 copies
+    but only as 'possible, confirm'; the sheet's value wins over the file."""
+    cnv = dragen_cnv(tmp_path, "PASS")
+    purple = str(ROOT / "tests" / "fixtures" / "ctdna" / "PLASMA_T1.purple.purity.tsv")
+
+    def met(model):
+        [c] = [c for c in model["calls"] if c["entry_id"] == "MET_amplification__EGFR_mutation"]
+        return c["status"], c["adjusted_copy_number"], model["ctdna"]["tumor_fraction"]["method"]
+
+    m = do_annotate(egfr_ctx(), str(EGFR02), cnv, CAT, purity=purple)
+    assert met(m) == ("actionable_resistance", 30.889, "PURPLE")
+    assert m["inputs"]["purity"] == "PLASMA_T1.purple.purity.tsv"
+    m = do_annotate(egfr_ctx(), str(EGFR02), cnv, CAT)
+    assert met(m) == ("resistance_low_support", 67.0, "estimated from VAF")
+    m = do_annotate(egfr_ctx(tumor_fraction=0.4), str(EGFR02), cnv, CAT, purity=purple)
+    assert met(m) == ("actionable_resistance", 15.0, "sample sheet")
+    assert m["sample"]["tumor_fraction"] == 0.4
