@@ -152,12 +152,13 @@ def main() -> None:
                   "tumor_fraction": "0.6"})
     # --- ALK02: tissue, GRCh37, chr-prefixed, SnpEff ANN: ALK L1152R + EGFR L858R (Sasaki 2011) ---
     def ann(gene, alt, cons, tx, hgvsc, hgvsp):
-        return f"ANN={alt}|{cons}|MODERATE|{gene}|{gene}|transcript|{tx}|protein_coding|1/1|{hgvsc}|{hgvsp}||||"
+        return f"ANN={alt}|{cons}|MODERATE|{gene}|{gene}|transcript|{tx}|protein_coding|1/1|{hgvsc}|{hgvsp}|||||"
     recs = [rec("chr2", 29445270, "A", "C", ann("ALK", "C", "missense_variant", "ENST00000389048.3", "c.3455T>G",
                                                   "p.Leu1152Arg"), fmt(420, 95)),
             rec("chr7", 55259515, "T", "G", ann("EGFR", "G", "missense_variant", "ENST00000275493.2", "c.2573T>G",
                                                   "p.Leu858Arg"), fmt(510, 61))]
-    recs += [r.replace("CSQ=", "ANN=") for r in noise_records(rng, "chr", ("1", "12"))]
+    recs += [r.replace("CSQ=", "ANN=").replace("MODIFIER" + "|" * 11, "MODIFIER" + "|" * 13)
+             for r in noise_records(rng, "chr", ("1", "12"))]  # SnpEff writes all 16 ANN fields
     write_vcf("ALK02_tissue.vcf", header(LEN37, ["ALK02_T"], True, ann="ann"), recs, index=False)
     sheet.append({"sample": "ALK02_tissue", "patient": "ALK02", "collection_date": "2012-03-14",
                   "specimen": "tissue", "vcf": "test_data/ALK02_tissue.vcf", "cnv": "",

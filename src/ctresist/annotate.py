@@ -156,7 +156,11 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         "examined": {"vcf_records_read": info.records_read if info else 0,
                      "region_queries": bool(info and info.indexed),
                      "variants_in_catalogue_genes": sum(1 for v in variants if v.gene in catalogue.genes),
-                     "annotation": annotation, "genes": [g.name for g in genes]},
+                     "annotation": annotation, "genes": [g.name for g in genes],
+                     # how read counts were taken (ctresist.io.callers) and what the reader noted
+                     # (index not trusted, approximate DP, missing ##fileformat ...)
+                     "read_counts": info.caller if info else None,
+                     "vcf_notes": list(info.notes) if info else []},
         "thresholds": {k: v for k, v in th.__dict__.items()},
         "copy_number": [c.__dict__ for c in sorted(cnvs.values(), key=lambda c: c.gene)],
         "build_check": build_check,
