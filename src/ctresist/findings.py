@@ -38,6 +38,7 @@ MEANING = {
     "histologic_transformation": "Histologic transformation risk: consider re-biopsy",
     "bypass_amplification": "Bypass-pathway amplification",
     "bypass_activation": "Bypass-pathway activation",
+    "bypass_fusion": "Acquired kinase fusion (bypass)",
     "target_amplification": "Amplification of the drug target",
     "downstream_reactivation": "Downstream pathway reactivation",
     "on_target_solvent_front": "On-target kinase mutation (solvent front)",
