@@ -82,6 +82,14 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
             if row[col] not in allowed:
                 raise InputError(f"{where}: column {col!r}: {row[col]!r} is not one of "
                                  f"{', '.join(allowed)}; fix the sample sheet")
+        if row["collection_date"]:
+            import datetime as dt
+
+            try:
+                dt.date.fromisoformat(row["collection_date"])
+            except ValueError:
+                raise InputError(f"{where}: column 'collection_date': {row['collection_date']!r} "
+                                 "is not a real date (YYYY-MM-DD); fix the sample sheet") from None
     ctx = context_from_row(row, cat, where)
     log.info("annotating %s (%s, %s, %s)", ctx.sample, ctx.specimen, ctx.driver, ctx.build)
     model = do_annotate(ctx, row["vcf"], row.get("cnv") or None, cat,
