@@ -17,7 +17,9 @@ families) covering the site and ``X`` = alt reads:
   i.e. a variant at the LoD is called 95 times out of 100 at this depth. With ``k* = 3`` the LoD is
   about ``6.3 / n`` (0.26 % at 2,400x).
 
-Tails are summed exactly in log space (``math.lgamma``); roots are found by bisection. No SciPy.
+Binomial tails are the regularized incomplete beta function, ``P(X >= k) = I_p(k, n - k + 1)``,
+evaluated by its continued fraction (Numerical Recipes, section 6.4); roots are found by
+bisection. No SciPy.
 """
 from __future__ import annotations
 
@@ -39,39 +41,67 @@ def _check(k: int, n: int) -> None:
         raise InputError(f"read counts: need 0 <= alt ({k}) <= depth ({n})")
 
 
-def _log_pmf(i: int, n: int, p: float) -> float:
-    return (math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1)
-            + i * math.log(p) + (n - i) * math.log1p(-p))
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz; Press et al.,
+    Numerical Recipes, 3rd ed., section 6.4); converges in O(sqrt(max(a, b))) steps."""
+    tiny, eps = 1e-300, 1e-15
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c, d = 1.0, 1.0 - qab * x / qap
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        h *= d * c
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = 1.0 + aa * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1.0 + aa / c
+        c = c if abs(c) > tiny else tiny
+        delta = d * c
+        h *= delta
+        if abs(delta - 1.0) < eps:
+            break
+    return h
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b) for a, b > 0 and 0 <= x <= 1."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    ln_front = (math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return math.exp(ln_front) * _betacf(a, b, x) / a
+    return 1.0 - math.exp(ln_front) * _betacf(b, a, 1.0 - x) / b
 
 
 def binom_cdf(k: int, n: int, p: float) -> float:
-    """P(X <= k) for X ~ Binomial(n, p), exact."""
+    """P(X <= k) for X ~ Binomial(n, p), exact: I_{1-p}(n - k, k + 1)."""
     if k < 0:
         return 0.0
     if k >= n or p <= 0.0:
         return 1.0
     if p >= 1.0:
         return 0.0
-    if k > n * p:  # sum the shorter (upper) tail instead
-        return 1.0 - binom_sf(k + 1, n, p)
-    logs = [_log_pmf(i, n, p) for i in range(k + 1)]
-    top = max(logs)
-    return min(1.0, math.exp(top) * sum(math.exp(x - top) for x in logs))
+    return min(1.0, max(0.0, _betainc(n - k, k + 1, 1.0 - p)))
 
 
 def binom_sf(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), exact."""
+    """P(X >= k) for X ~ Binomial(n, p), exact: I_p(k, n - k + 1)."""
     if k <= 0:
         return 1.0
     if k > n or p <= 0.0:
         return 0.0
     if p >= 1.0:
         return 1.0
-    if k - 1 < n * p:
-        return 1.0 - binom_cdf(k - 1, n, p)
-    logs = [_log_pmf(i, n, p) for i in range(k, n + 1)]
-    top = max(logs)
-    return min(1.0, math.exp(top) * sum(math.exp(x - top) for x in logs))
+    return min(1.0, max(0.0, _betainc(k, n - k + 1, p)))
 
 
 def _bisect(fn, target: float, increasing: bool) -> float:
