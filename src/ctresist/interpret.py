@@ -153,7 +153,8 @@ def _status(e: Entry, ctx: Context, excluded: str | None, low: list[str]) -> str
 
 def _variant_fields(v: Variant) -> dict:
     return {"variant": v.key, "vaf": v.vaf, "depth": v.depth, "alt_reads": v.alt_reads,
-            "transcript": v.transcript, "hgvsc": v.hgvsc, "annotation": v.annotation}
+            "transcript": v.transcript, "hgvsc": v.hgvsc, "annotation": v.annotation,
+            "exon": v.exon, "population_af": v.population_af, "filter": v.filters}
 
 
 def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNumber],

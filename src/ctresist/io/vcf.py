@@ -102,6 +102,7 @@ class Variant:
     genotype: str | None = None
     phase_set: int | None = None
     problem: str | None = None  # why the protein change could not be determined
+    exon: str | None = None  # "n/total" from VEP EXON or SnpEff Rank
 
     @property
     def key(self) -> str:
@@ -830,6 +831,9 @@ def _apply_common(var: Variant, e: dict[str, str] | None, gene_key: str, tx_key:
     var.transcript = (e.get(tx_key) or "").strip() or None
     var.consequence = e.get(cons_key) or None
     var.hgvsc = e.get(c_key) or None
+    # exon as "n/total": VEP EXON, SnpEff Rank (of an exon), PAVE has none
+    var.exon = (e.get("EXON") or (e.get("Rank") if "intron" not in (var.consequence or "") else "")
+                or "").strip() or None
     hgvsp = (e.get(p_key) or "").strip()
     terms = set((var.consequence or "").split("&"))
     if hgvsp:
