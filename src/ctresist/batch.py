@@ -56,20 +56,24 @@ def failed_samples(samples: list[str], results: str, logs: str) -> list[str]:
 
 
 def summarise(reports: list[str], failed: list[str], tsv: str, html: str,
-              mqc_tsv: str | None = None, mqc_yaml: str | None = None) -> None:
-    """Batch summary (TSV + HTML) and, when asked, the MultiQC custom content."""
+              mqc_tsv: str | None = None, mqc_yaml: str | None = None,
+              patients: dict[str, str] | None = None) -> None:
+    """Batch summary (TSV + HTML) and, when asked, the MultiQC custom content; ``patients``
+    ({sample: patient}, from the sheet) names the patient of a failed sample."""
     from ctresist.longitudinal import do_batch_summary
 
-    do_batch_summary(reports, failed, tsv, html)
+    do_batch_summary(reports, failed, tsv, html, patients=patients)
     if mqc_tsv and mqc_yaml:
         from ctresist.multiqc import write_multiqc
 
         write_multiqc(reports, failed, mqc_tsv, mqc_yaml)
 
 
-def write_failure_summary(samples: list[str], results: str = "results", logs: str = "logs") -> None:
+def write_failure_summary(samples: list[str], results: str = "results", logs: str = "logs",
+                          patients: dict[str, str] | None = None) -> None:
     """After a failed run (e.g. --keep-going): the summary lists every sample, failed ones with
-    their reason. In-process, so no argument-list limit however many samples or long reasons."""
+    their reason and patient (``patients``: {sample: patient} from the sheet). In-process, so no
+    argument-list limit however many samples or long reasons."""
     import logging
 
     reports = [os.path.join(results, s, "report.json") for s in samples]
@@ -78,7 +82,7 @@ def write_failure_summary(samples: list[str], results: str = "results", logs: st
     try:
         summarise(reports, failed_samples(samples, results, logs), os.path.join(out, "summary.tsv"),
                   os.path.join(out, "summary.html"), os.path.join(out, "ctresist_mqc.tsv"),
-                  os.path.join(out, "ctresist_mqc.yaml"))
+                  os.path.join(out, "ctresist_mqc.yaml"), patients=patients)
     except Exception as exc:  # the run already failed: say why the summary is missing too
         logging.getLogger("ctresist").error("batch summary not written: %s", exc)
 
@@ -166,12 +170,7 @@ def annotations_folder() -> Path:
 def use_packaged_data() -> None:
     """In an installed (non-editable) ctresist the annotations and the workflow (with the sheet
     schema) are package data (ctresist/annotations, ctresist/workflow); in a checkout they are
-    beside src/. Point the readers at the packaged copies when there is no checkout and nothing
-    else was chosen."""
+    beside src/. ``genes.annotations_dir`` and ``sheet._schema`` find either; the annotations
+    folder is also fixed in the environment, so that every job of a run reads the same one."""
     if not os.environ.get("CTRESIST_ANNOTATIONS"):
         os.environ["CTRESIST_ANNOTATIONS"] = str(annotations_folder())
-    here = Path(__file__).resolve().parent
-    checkout = here.parents[1] / "workflow" / "schemas" / "samples.schema.yaml"
-    shipped = packaged("workflow") / "schemas" / "samples.schema.yaml"
-    if not os.environ.get("CTRESIST_SHEET_SCHEMA") and not checkout.exists() and shipped.exists():
-        os.environ["CTRESIST_SHEET_SCHEMA"] = str(shipped)

@@ -63,7 +63,8 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
     if args.sheet:
         from ctresist.sheet import read_sheet
 
-        df = read_sheet(args.sheet, check_files=False)  # this sample's files are checked when read
+        # only this sample's row values are checked; its files are checked when read
+        df = read_sheet(args.sheet, check_files=False, sample=args.sample)
         if args.sample not in df.index:
             raise InputError(f"{args.sheet}: no sample {args.sample!r}")
         row = df.loc[args.sample].to_dict()
@@ -73,7 +74,9 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
                "specimen": args.specimen, "genome_build": args.build, "patient": args.patient or "",
                "collection_date": args.date or "", "vcf": args.vcf, "cnv": args.cnv or "",
                "tumor_sample": args.tumor_sample or "", "normal_sample": args.normal_sample or "",
-               "tumor_fraction": args.tumor_fraction or "", "bam": args.bam or ""}
+               "tumor_fraction": args.tumor_fraction or "", "bam": args.bam or "",
+               "fusions": args.fusions or "", "coverage": args.coverage or "",
+               "purity_file": args.purity_file or ""}
         missing = [k for k in ("vcf", "driver", "specimen", "genome_build") if not row[k]]
         if missing:
             raise InputError(f"annotate: give --sheet, or --{' --'.join(m.replace('genome_build', 'build') for m in missing)}")
@@ -99,13 +102,44 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
                         bam=row.get("bam") or None,
                         reference=(config.get("reference_fasta") or {}).get(row["genome_build"]),
                         gff3=(config.get("gff3") or {}).get(row["genome_build"]),
-                        transcripts=config.get("preferred_transcripts") or {})
+                        transcripts=config.get("preferred_transcripts") or {},
+                        fusions=row.get("fusions") or None, coverage=row.get("coverage") or None,
+                        purity=row.get("purity_file") or None,
+                        ctdna_cfg=_ctdna_settings(config, args.settings and "--settings"
+                                                  or args.config or "config"))
     model["sample"]["extra"] = {}
     write_json(model, args.output)
     if args.html or args.tsv:  # render in the same process (the workflow: one job per sample)
         _render(args.output, args.html, args.tsv)
     s = model["summary"]
     log.info("%s: %s (%d calls)", ctx.sample, s["headline"], len(model["calls"]))
+
+
+#: config ``ctdna`` settings: (type, lowest allowed, highest allowed or None); as
+#: workflow/schemas/config.schema.yaml says for the workflow
+CTDNA_SETTINGS = {"background": (float, 0.0, 1.0), "dispersion": (float, 0.0, None),
+                  "min_mapq": (int, 0, None), "min_baseq": (int, 0, None),
+                  "min_family_size": (int, 1, None)}
+
+
+def _ctdna_settings(config: dict, where: str) -> dict:
+    """The config's ``ctdna`` block (read-level genotyping), checked: one error line per bad key."""
+    ct = config.get("ctdna") or {}
+    if not isinstance(ct, dict):
+        raise InputError(f"{where}: ctdna: {ct!r} is not a mapping; give e.g. "
+                         "'ctdna: {background: 0.0005, min_family_size: 1}'")
+    for key, value in ct.items():
+        if key not in CTDNA_SETTINGS:
+            raise InputError(f"{where}: ctdna: unknown setting {key!r}; the settings are "
+                             + ", ".join(CTDNA_SETTINGS))
+        kind, low, high = CTDNA_SETTINGS[key]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (kind is int and not isinstance(value, int)) or value < low \
+                or (high is not None and value >= high) or (key == "background" and value <= 0):
+            bounds = {"background": "a number above 0 and below 1", "dispersion": "a number >= 0",
+                      "min_family_size": "an integer >= 1"}.get(key, "an integer >= 0")
+            raise InputError(f"{where}: ctdna: {key}: {value!r} is not {bounds}; fix the setting")
+    return dict(ct)
 
 
 def _cmd_render(args: argparse.Namespace) -> None:
@@ -121,9 +155,9 @@ def _render(path: str, html: str | None, tsv: str | None) -> None:
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: cannot read report JSON ({exc})") from exc
     if tsv:
-        write_tsv(model, tsv)
+        write_tsv(model, tsv, source=path)
     if html:
-        write_html(model, html)
+        write_html(model, html, source=path)
 
 
 def _cmd_catalogue(args: argparse.Namespace) -> None:
@@ -158,6 +192,18 @@ def _cmd_catalogue(args: argparse.Namespace) -> None:
         q = args.query.lower()
         entries = [e for e in entries if q in " ".join([e.id, e.gene, e.alteration, e.driver,
                                                         e.mechanism, *e.resists, *e.options]).lower()]
+    if args.action == "export" and args.format in ("bed", "vcf"):
+        from ctresist.drivers import parse_driver
+        from ctresist.hotspots import export_hotspots
+
+        if not args.build or not args.output:
+            raise InputError(f"catalogue export --format {args.format}: give --build GRCh37|GRCh38 "
+                             f"and -o sites.{args.format}")
+        driver = parse_driver(args.driver, "--driver") if args.driver else None
+        n = export_hotspots(args.build, driver, args.format, args.output, catalogue=cat)
+        print(f"wrote {n} catalogue sites ({args.driver or 'all drivers'}, {args.build}) to "
+              f"{args.output}")
+        return
     if args.action == "export" and args.format == "json":
         json.dump([{**e.__dict__} for e in entries], sys.stdout, indent=1, default=list)
         print()
@@ -200,7 +246,12 @@ def _cmd_summary(args: argparse.Namespace) -> None:
                         failed.append(f"{sample}:{reason}")
         except OSError as exc:
             raise InputError(f"{args.failed_from}: cannot read the failed-sample list ({exc.strerror})") from None
-    do_batch_summary(args.reports, failed, args.tsv, args.html)
+    patients = None
+    if args.sheet:
+        from ctresist.sheet import read_sheet
+
+        patients = read_sheet(args.sheet, check_files=False, check_values=False)["patient"].to_dict()
+    do_batch_summary(args.reports, failed, args.tsv, args.html, patients=patients)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -233,6 +284,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--normal-sample", help="matched normal / white-blood-cell column")
     a.add_argument("--tumor-fraction", help="ctDNA fraction or purity 0-1 (corrects copy number)")
     a.add_argument("--bam", help="BAM/CRAM of the sample: phases compound mutations from reads")
+    a.add_argument("--fusions", help="fusion/SV calls of the sample (Manta/DRAGEN/GRIDSS/LUMPY SV "
+                   "VCF, Arriba, STAR-Fusion, FusionCatcher, LINX, PCGR or generic TSV): acquired "
+                   "fusions and the driver fusion; without it, fusions are 'not examined'")
+    a.add_argument("--coverage", help="depth at the catalogue sites when there is no --bam (gVCF, "
+                   "mosdepth per-base/regions, samtools depth -a): 'not detected' with its LoD "
+                   "instead of 'not assessable'")
+    a.add_argument("--purity-file", help="ichorCNA params.txt or PURPLE purity.tsv: the tumour "
+                   "fraction when --tumor-fraction (the sheet's) is not given")
     a.add_argument("--config", help="config.yaml with threshold overrides and reference paths")
     a.add_argument("--settings", help="the same settings as a JSON object (the workflow passes "
                    "the merged Snakemake config this sample uses); overrides --config")
@@ -256,8 +315,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("action", choices=["validate", "list", "search", "export", "import-civic"])
     c.add_argument("query", nargs="?", help="search: text to look for (gene, alteration, drug, "
                    "driver); import-civic: the CIViC evidence export TSV")
-    c.add_argument("-o", "--output", help="import-civic: catalogue file to write (civic.tsv)")
-    c.add_argument("--format", choices=["tsv", "json"], default="tsv", help="export format")
+    c.add_argument("-o", "--output", help="import-civic: catalogue file to write (civic.tsv); "
+                   "export --format bed|vcf: the sites file (.vcf.gz: bgzipped + tabix index)")
+    c.add_argument("--format", choices=["tsv", "json", "bed", "vcf"], default="tsv",
+                   help="export format: the entries (tsv, json) or their known alleles for "
+                   "force-calling (bed, vcf: SAGE hotspots, VarDict, Mutect2 --alleles)")
+    c.add_argument("--build", choices=["GRCh37", "GRCh38"], help="export bed|vcf: genome build")
+    c.add_argument("--driver", help="export bed|vcf: only the sites of this driver, e.g. "
+                   "'EGFR L858R', EML4-ALK (default: every driver)")
     c.set_defaults(func=_cmd_catalogue)
 
     lg = sub.add_parser("longitudinal", help="one patient's reports over time -> timeline")
@@ -273,6 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--failed", nargs="*", help="'sample:reason' of failed samples")
     s.add_argument("--failed-from", metavar="FILE",
                    help="file with one 'sample: reason' per line (no argument-length limit)")
+    s.add_argument("--sheet", help="sample sheet TSV: names the patient of each failed sample")
     s.add_argument("--tsv", required=True)
     s.add_argument("--html", required=True)
     s.set_defaults(func=_cmd_summary)

@@ -29,8 +29,9 @@ FILE_COLUMNS = ("vcf", "cnv", "bam", "fusions", "coverage", "purity_file")
 
 
 def _schema() -> dict:
-    """The sheet schema: $CTRESIST_SHEET_SCHEMA, else shipped with the package, else the checkout's."""
-    packaged = Path(__file__).resolve().parent / "schemas" / "samples.schema.yaml"
+    """The sheet schema: $CTRESIST_SHEET_SCHEMA, else the installed package's copy of the workflow
+    (ctresist/workflow, see pyproject.toml), else the checkout's workflow/schemas."""
+    packaged = Path(__file__).resolve().parent / "workflow" / "schemas" / "samples.schema.yaml"
     path = Path(os.environ.get("CTRESIST_SHEET_SCHEMA") or (packaged if packaged.exists() else SCHEMA))
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)

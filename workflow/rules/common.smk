@@ -13,7 +13,7 @@ from ctresist.errors import InputError
 from ctresist.sheet import read_sheet
 
 validate(config, schema="../schemas/config.schema.yaml")
-batch.use_packaged_data()  # an installed (non-editable) ctresist: its packaged annotations, schema
+batch.use_packaged_data()  # one annotations folder for every job (checkout or installed package)
 ANNOTATIONS = os.path.abspath(config["annotations"] or batch.annotations_folder())
 
 # The sheet's structure (columns, unique and valid IDs) is checked here, before any job; a row's
@@ -62,8 +62,9 @@ def annotations_of(wildcards, input):
 
 
 def sample_files(wildcards):
-    """The sample's VCF (+ index), CNV and BAM (+ index) where they exist; a missing one fails
-    only this sample's job, with the path named (the path is then passed as given in the sheet).
+    """The sample's VCF (+ index), CNV, BAM (+ index), fusion/SV calls, coverage (+ index) and
+    purity file where they exist; a missing one fails only this sample's job, with the path named
+    (the path is then passed as given in the sheet).
     """
     row = ROWS[wildcards.sample]
     files = {}
@@ -71,6 +72,9 @@ def sample_files(wildcards):
         ("vcf", (".tbi", ".csi")),
         ("cnv", ()),
         ("bam", (".bai", ".crai")),
+        ("fusions", ()),
+        ("coverage", (".tbi", ".csi")),
+        ("purity_file", ()),
     ):
         path = row.get(col, "")
         if path and STAGED:  # from storage: declared as given (indexes are not staged)
@@ -111,7 +115,10 @@ def annotate_files(wildcards, input):
     """The sample's files as options: the staged {input} paths; a file that does not exist is
     passed as written in the sheet, so that its job fails naming it."""
     row = ROWS[wildcards.sample]
-    opts = {col: input.get(col, row.get(col, "")) for col in ("vcf", "cnv", "bam")}
+    opts = {
+        col.replace("_", "-"): input.get(col, row.get(col, ""))
+        for col in ("vcf", "cnv", "bam", "fusions", "coverage", "purity_file")
+    }
     opts["reference-fasta"] = input.get("reference_fasta", "")
     opts["gff3"] = input.get("gff3", "")
     return " ".join(shlex.quote(f"--{k}={v}") for k, v in opts.items() if v)
@@ -119,7 +126,8 @@ def annotate_files(wildcards, input):
 
 def annotate_settings(wildcards):
     """The config this sample's calls depend on, as JSON: the thresholds of its specimen and the
-    shared ones, and the preferred transcripts (a change reruns only the samples it concerns).
+    shared ones, the preferred transcripts and the read-level ctDNA settings (a change reruns only
+    the samples it concerns).
     """
     specimen = ROWS[wildcards.sample].get("specimen")
     thresholds = {
@@ -130,6 +138,7 @@ def annotate_settings(wildcards):
     settings = {
         "thresholds": thresholds,
         "preferred_transcripts": config.get("preferred_transcripts", {}),
+        "ctdna": config.get("ctdna", {}),
     }
     return json.dumps(settings, sort_keys=True)
 
@@ -152,7 +161,12 @@ def all_outputs():
 
 onerror:
     # with --keep-going the batch summary still lists every sample, failed ones with their reason
-    batch.write_failure_summary(list(samples.index), "results", "logs")
+    batch.write_failure_summary(
+        list(samples.index),
+        "results",
+        "logs",
+        patients=samples["patient"].to_dict(),
+    )
 
 
 #: job_timeout (s): ctresist stops itself after it (the sample fails with the reason); SLURM
