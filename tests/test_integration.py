@@ -1,6 +1,7 @@
 """The finished modules wired into one annotation: ctDNA read-level evidence (BAM), copy number
 from a caller-filtered CNV VCF, and an acquired fusion, each through ``ctresist annotate`` (the
-CLI) or ``do_annotate`` where the CLI has no option yet (fusions, coverage, purity file).
+CLI) or ``do_annotate`` (the same options through the CLI and the workflow:
+``tests/test_cli_wiring.py``).
 
 Inputs: ``test_data/EGFR02_plasma.vcf.gz`` (EGFR L858R patient on osimertinib; T790M 88/4200
 and C797S 41/4150 phased in cis by GT/PS, L858R 160/4000); BAMs built by ``bam_builder`` over

@@ -258,6 +258,8 @@ def test_one_uninterpretable_row_fails_only_its_sample(repo_copy):
     assert "column 'specimen': 'blood' is not one of plasma, tissue" in rows["BAD_SPECIMEN"]["headline"]
     assert "config/samples.tsv:6: column 'collection_date': '2024-02-30' is not a real date" in rows["BAD_DATE"]["headline"]
     assert rows["ALK01_T1_plasma"]["actionable"] == "ALK G1202R"
+    # the in-process failure summary names each failed sample's patient from the sheet
+    assert {rows[s]["patient"] for s in ("BAD_DRIVER", "BAD_DRUG", "BAD_SPECIMEN", "BAD_DATE")} == {"ALK01"}
 
 
 @pytest.mark.parametrize("sample,why", [
