@@ -217,7 +217,8 @@ def test_knowledge_is_found_from_any_folder_and_in_an_installed_package(tmp_path
     """annotations_dir(): $CTRESIST_ANNOTATIONS wins; otherwise annotations shipped inside the
     package (a non-editable install) come before the checkout's folder; the working directory never
     matters. Run in a fresh interpreter from an unrelated folder, on a copy of the package laid
-    out as site-packages would hold it (ctresist/ with annotations/ and schemas/ as package data)."""
+    out as site-packages would hold it (ctresist/ with annotations/ and workflow/schemas/ as package
+    data, see pyproject.toml)."""
     import shutil
     import subprocess
     import sys
@@ -227,8 +228,9 @@ def test_knowledge_is_found_from_any_folder_and_in_an_installed_package(tmp_path
     shutil.copytree(repo / "src" / "ctresist", site / "ctresist",
                     ignore=shutil.ignore_patterns("__pycache__", "annotations", "schemas"))
     shutil.copytree(repo / "annotations", site / "ctresist" / "annotations")
-    (site / "ctresist" / "schemas").mkdir()
-    shutil.copy(repo / "workflow" / "schemas" / "samples.schema.yaml", site / "ctresist" / "schemas")
+    (site / "ctresist" / "workflow" / "schemas").mkdir(parents=True)
+    shutil.copy(repo / "workflow" / "schemas" / "samples.schema.yaml",
+                site / "ctresist" / "workflow" / "schemas")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "s.tsv").write_text(
