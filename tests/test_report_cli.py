@@ -147,12 +147,13 @@ def test_batch_summary_order_patients_mechanisms_and_links(tmp_path, write_vcf):
     ('{"calls": "x"}', "$: 'ctresist_version' is a required property"),
 ])
 def test_render_refuses_what_is_not_a_report_model(tmp_path, content, message):
-    """A JSON that is not a report model: one line, exit 1, no traceback, nothing written."""
+    """A JSON that is not a report model: one line naming the file, exit 1, no traceback, nothing
+    written."""
     src = tmp_path / "x.json"
     src.write_text(content)
     p = cli("render", str(src), "--html", str(tmp_path / "r.html"), "--tsv", str(tmp_path / "r.tsv"))
     assert p.returncode == 1 and "Traceback" not in p.stderr
-    assert p.stderr.strip() == (f"ctresist: error: report model: not a ctresist report model: {message}; "
+    assert p.stderr.strip() == (f"ctresist: error: {src}: not a ctresist report model: {message}; "
                                 "give a report.json written by 'ctresist annotate'")
     assert list(tmp_path.iterdir()) == [src]
 
