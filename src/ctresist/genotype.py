@@ -398,7 +398,7 @@ def site_states(sites: Iterable[Site], caller_variants: Iterable = (),
                "alt_families": None, "alt_fwd": None, "alt_rev": None, "vaf": None,
                "ci_low": None, "ci_high": None, "lod": None, "k_call": None,
                "informative": None, "text": ""}
-        if ev is not None:
+        if ev is not None and ev.problem is None:  # a site not looked at has no depth (not 0)
             row.update(depth=ev.depth, alt_reads=ev.alt_reads, families=ev.families,
                        alt_families=ev.alt_families, alt_fwd=ev.alt_fwd, alt_rev=ev.alt_rev)
         v = called.get(_key(s.chrom, s.pos, s.ref, s.alt))

@@ -15,10 +15,17 @@ from ctresist.atomic import atomic_write
 from ctresist.errors import InputError
 from ctresist.findings import with_findings
 
+#: calls.tsv: one table, one header. ``row_type`` says what a row is: ``finding`` (a catalogue
+#: match, any status but sensitivity), ``evidence`` (CIViC sensitivity evidence), ``not_interpretable``
+#: (a catalogue-gene variant whose protein change is unknown) or ``ctdna_site`` (one catalogue
+#: change genotyped at its known allele(s): ``status`` is its ctDNA state, ``variant`` the allele
+#: looked at, ``source`` where the counts came from, ``support`` the report's sentence). New
+#: columns are appended after the version stamps so that existing readers keep their positions.
 TSV_COLUMNS = ["sample", "finding", "status", "gene", "alteration", "variant", "vaf", "depth", "alt_reads",
                "copy_number", "phase", "mechanism", "driver_context", "resists_current", "resists",
                "options", "evidence", "citations", "source", "entry_id", "support", "cautions",
-               "excluded_reason", "catalogue_version", "ctresist_version"]
+               "excluded_reason", "catalogue_version", "ctresist_version",
+               "row_type", "vaf_ci_low", "vaf_ci_high", "lod", "informative"]
 
 
 def _clean(obj: Any) -> Any:
@@ -65,17 +72,28 @@ def tsv_cell(value: Any) -> str:
 
 
 def tsv_rows(model: dict) -> list[list[str]]:
+    """The rows of calls.tsv: calls, not-interpretable variants, then every catalogue change of
+    ``model["ctdna"]["sites"]`` with its state (an older model without a ctDNA block has none)."""
     sample = model["sample"]["sample"]
-    versions = [tsv_cell(model["catalogue"]["version"]), tsv_cell(model["ctresist_version"])]
+    versions = {"catalogue_version": model["catalogue"]["version"],
+                "ctresist_version": model["ctresist_version"]}
     rows = []
     for c in model["calls"]:
-        row = {**c, "sample": sample, "finding": f"{c['gene']} {c['alteration']}"}
-        rows.append([tsv_cell(row.get(k)) for k in TSV_COLUMNS[:-2]] + versions)
+        rows.append({**c, "sample": sample, "finding": f"{c['gene']} {c['alteration']}",
+                     "row_type": "evidence" if c["status"] == "sensitivity_evidence" else "finding"})
     for n in model["not_interpretable"]:
-        row = {"sample": sample, "status": "not_interpretable", "gene": n["gene"],
-               "variant": n["variant"], "support": n["reason"]}
-        rows.append([tsv_cell(row.get(k)) for k in TSV_COLUMNS[:-2]] + versions)
-    return rows
+        rows.append({"sample": sample, "status": "not_interpretable", "gene": n["gene"],
+                     "variant": n["variant"], "support": n["reason"], "row_type": "not_interpretable"})
+    for s in (model.get("ctdna") or {}).get("sites", []):
+        rows.append({"sample": sample, "finding": f"{s['gene']} {s['alteration']}",
+                     "status": s["state"], "gene": s["gene"], "alteration": s["alteration"],
+                     "variant": f"{s['chrom']}:{s['pos']}:{s['ref']}>{s['alt']}", "vaf": s["vaf"],
+                     "depth": s["depth"], "alt_reads": s["alt_reads"], "source": s["source"],
+                     "support": s["text"], "row_type": "ctdna_site", "vaf_ci_low": s["ci_low"],
+                     "vaf_ci_high": s["ci_high"], "lod": s["lod"],
+                     # true: a clonal mutation would be above the LoD at this tumour fraction
+                     "informative": {True: "true", False: "false"}.get(s["informative"])})
+    return [[tsv_cell({**r, **versions}.get(k)) for k in TSV_COLUMNS] for r in rows]
 
 
 def report_schema() -> dict:
