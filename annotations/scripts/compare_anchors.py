@@ -1,6 +1,8 @@
 """Compare the catalogue with the NSCLC resistance rows ("anchors") of CGI 2017, CIViC 2016 and
 MOAlmanac, read from the project's shared data folder (``../shared/data/knowledgebases`` next to
-the repository; not shipped, several licences).
+the repository; not shipped, several licences), and with the OncoKB resistance levels (R1/R2) that
+OncoKB's release notes list for lung-cancer drivers (``ONCOKB`` below: each level as the release
+note of that date states it, with the PMIDs it gives; OncoKB's own data files are not public).
 
 An anchor is (gene, alteration, driver context, drug) for a "Resistant" association in lung cancer
 (any tumour type for NTRK, whose drugs are tumour-agnostic). It is
@@ -110,6 +112,42 @@ def moa_anchors(cat):
         yield "MOAlmanac", gene, alt, [d for d in drugs if d], f"assertion {a['assertion_id']} | {a['therapy_name']}"
 
 
+#: OncoKB R1/R2 resistance levels in NSCLC (NTRK: all solid tumours) as listed in the release
+#: notes of oncokb/oncokb-public (src/main/webapp/app/pages/newsPage/NewsPageContent.tsx and
+#: markdown/NewsContent052026.md, NewsContent062026.md; commit ab6e5772b78073443de0ff279fbe8e4ca4e6ccf0):
+#: (gene, alterations, level, drugs, release, PMIDs given).
+ONCOKB = [
+    ("ALK", "G1202R", "R2", "alectinib;crizotinib;ceritinib;brigatinib", "2024-06-04", "31358542;29935304;27432227"),
+    ("ALK", "L1196M", "R2", "crizotinib", "2024-06-04", ""),
+    ("ALK", "I1171S;V1180L;L1196Q", "R2", "alectinib", "2026-05-29",
+     "27009859;26464158;25393796;25228534;37907052;30662002;33209633;31712133"),
+    ("ALK", "T1151M", "R2", "crizotinib", "2026-05-29", "27009859;30892989"),
+    ("ALK", "I1171T", "R2", "alectinib;crizotinib", "2026-05-29",
+     "25749034;25228534;24675041;22034911;29877262;25393798"),
+    ("EGFR", "T854A", "R2", "erlotinib", "2026-05-29", "19010870;26041145"),
+    ("EGFR", "G724S", "R2", "osimertinib", "2021-09-29", "32093857;35979997;33209641;34590038;30405134"),
+    ("EGFR", "L718V", "R2", "osimertinib", "2020-02-12", "29568384;29571986;31301016;31757379"),
+    ("MET", "D1228H", "R2", "capmatinib", "2026-05-29", "35690785;39180576"),
+    ("RET", "G810C;G810S;G810R", "R2", "selpercatinib", "2026-05-29", "37070927;31988000;33161056"),
+    ("ROS1", "G2032R", "R2", "crizotinib;lorlatinib", "2024-10-24",
+     "33685866;29333528;23724914;36135089;32918045"),
+    ("ROS1", "L2086F", "R2", "lorlatinib;repotrectinib", "2024-10-24", "37291202;33685866;39091594"),
+    ("NTRK1", "G595R", "R1", "larotrectinib", "2024-11-26", ""),
+    ("NTRK1", "G595R", "R2", "entrectinib", "2024-11-26", ""),
+    ("NTRK1", "G667C", "R2", "entrectinib", "2026-06-25", "29463555;33328556;26546295"),
+    ("NTRK1", "F589L", "R2", "larotrectinib", "2026-06-25", "31406350;29466156;33328556"),
+    ("NTRK3", "G623R;G696A;F617L", "R1", "larotrectinib", "2021-03-12", "FDA label"),
+]
+
+
+def oncokb_anchors(cat):
+    for gene, alts, level, drugs, release, pmids in ONCOKB:
+        ctx = f"{gene} fusion" if gene in FUSION else (
+            "MET exon 14 skipping" if gene == "MET" else f"{gene} mutation")
+        for alt in alts.split(";"):
+            yield ("OncoKB", gene, alt, drugs.split(";"), f"Level {level} ({release}) | PMID:{pmids}", ctx)
+
+
 def entries_for(cat, gene: str, alt: str, ctx: str):
     out = []
     for e in cat.for_gene(gene):
@@ -134,7 +172,8 @@ def main(details: bool = False) -> int:
         return 1
     cat = load_catalogue()
     counts: dict[str, dict[str, int]] = {}
-    for source, gene, alt, drugs, what, *given in [*cgi_anchors(cat), *civic_anchors(cat), *moa_anchors(cat)]:
+    for source, gene, alt, drugs, what, *given in [*cgi_anchors(cat), *civic_anchors(cat), *moa_anchors(cat),
+                                            *oncokb_anchors(cat)]:
         c = counts.setdefault(source, {"matched": 0, "missing": 0, "conflicting": 0, "not_comparable": 0})
         ctx = given[0] if given else (context(gene, drugs, cat) if drugs else None)
         hits = entries_for(cat, gene, alt, ctx) if (alt and ctx) else None
