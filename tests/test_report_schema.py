@@ -78,7 +78,7 @@ def test_schema_versions_are_stamped(bundled):
     model = json.loads((out / "EGFR02_plasma" / "report.json").read_text())
     t = json.loads((out / "_patients" / "ALK01" / "timeline.json").read_text())
     assert model["schema"] == _schema("report.schema.json")["properties"]["schema"]["const"] == "ctresist-report/2"
-    assert t["schema"] == _schema("timeline.schema.json")["properties"]["schema"]["const"] == "ctresist-timeline/1"
+    assert t["schema"] == _schema("timeline.schema.json")["properties"]["schema"]["const"] == "ctresist-timeline/2"
 
 
 def test_a_changed_structure_fails_validation(bundled):

@@ -1,5 +1,31 @@
 """Across reports: one patient's series over time (emerging resistance before the scan shows
-progression), and the batch summary of a run (including samples that failed)."""
+progression), and the batch summary of a run (including samples that failed).
+
+Trend calls (``TRENDS``), per alteration and timepoint, from the ctDNA evidence of each report
+(``ctdna.sites``: detected_by_caller / read_level_only / not_detected with LoD / not_assessable)
+and its catalogue calls. "Detected" means a call or a read-level hit; a timepoint is compared with
+the latest earlier timepoint that could assess the alteration:
+
+* **emerging**: detected now, and the previous assessable sample did not detect it with a LoD at or
+  below today's VAF (that sample would have seen it 95 times in 100 at today's level).
+* **rising / falling**: detected in both, and the two exact 95 % Clopper-Pearson intervals
+  (``stats.vaf_ci``) do not overlap; each interval is divided by the sample's tumour fraction when
+  it is known, so a change in shedding alone is not called a change in the clone. Non-overlap of
+  two 95 % intervals is conservative (about p < 0.006 for equal widths): with one to a few
+  samples per patient, a false "rising" (an alert) costs more than a late one.
+* **persistent**: detected in both (intervals overlap, or no read counts, as for copy number).
+* **cleared**: not detected now at adequate depth: the sample's LoD is at or below the last
+  detected VAF (a negative that could not have seen the last level is "not_assessable").
+* **single_observation**: detected for the first time with no earlier assessable sample, or
+  earlier negatives whose LoD was above today's VAF: neither emerging nor persistent.
+* **not_assessable**: seen before, but this sample could not look (site not covered or not
+  genotyped, no reads/coverage given, or too low a tumour fraction for the negative to count). It
+  is never read as cleared or emerging; the next call compares with the last assessable sample.
+
+An alert (``alerts``, kind ``molecular_progression``) is raised when an alteration that resists
+the drug given at that timepoint (the call's ``resists_current``, status actionable or possible)
+is emerging or rising there; the page shows it with the next options of the latest sample.
+"""
 from __future__ import annotations
 
 import json
@@ -7,9 +33,12 @@ import os
 
 from ctresist.atomic import atomic_write
 from ctresist.errors import InputError
-from ctresist.findings import DETECTED, TIMELINE_SCHEMA, is_main
+from ctresist.findings import DETECTED, is_main
 from ctresist.report import _env, check_model, generated_at, tsv_cell, write_json
+from ctresist.stats import vaf_ci
 
+#: Structure version of timeline.json (schemas/timeline.schema.json).
+TIMELINE_SCHEMA = "ctresist-timeline/2"
 
 def _load(path: str) -> dict:
     try:
@@ -20,51 +49,149 @@ def _load(path: str) -> dict:
     return check_model(model, path)
 
 
-def timeline(reports: list[dict]) -> dict:
-    """Alteration x timepoint matrix with a trend per alteration.
+#: Trend vocabulary, one per alteration and per timepoint (the change INTO that timepoint).
+TRENDS = ("emerging", "rising", "falling", "persistent", "cleared", "single_observation",
+          "not_assessable")
+_DETECTED_STATES = ("detected_by_caller", "read_level_only")
 
-    trend: emerging (absent in an earlier sample, present in the latest), persistent, rising
-    (VAF at least doubled since first detection), cleared (absent in the latest sample).
-    """
+
+def _observation(report: dict, key: tuple[str, str], call: dict | None) -> dict:
+    """What one sample says about one alteration: state (detected_by_caller, read_level_only,
+    not_detected, not_assessable), VAF with its Clopper-Pearson CI, depth, alt reads, LoD, CN, TF.
+
+    Without a call the sample's ctDNA site row decides; an alteration with no site row (copy
+    number, fusion, a site not in the catalogue's allele table) is "not_assessable", except a
+    compound (``A+B``), which is not detected when one of its parts is not detected."""
+    sites = {(s["gene"], s["alteration"]): s for s in (report.get("ctdna") or {}).get("sites") or []}
+    tf = report["sample"].get("tumor_fraction")
+    obs = {"state": "not_assessable", "vaf": None, "ci_low": None, "ci_high": None, "depth": None,
+           "alt_reads": None, "lod": None, "copy_number": None, "tumor_fraction": tf, "note": ""}
+    site = sites.get(key)
+    if call is not None:
+        obs.update(state="detected_by_caller", vaf=call.get("vaf"), depth=call.get("depth"),
+                   alt_reads=call.get("alt_reads"), copy_number=call.get("copy_number"))
+    elif site is not None:
+        obs.update(state=site["state"], vaf=site.get("vaf"), depth=site.get("depth"),
+                   alt_reads=site.get("alt_reads"), lod=site.get("lod"), note=site.get("text") or "")
+        if site["state"] == "not_detected" and site.get("informative") is False:
+            obs.update(state="not_assessable",
+                       note="not detected, but a clonal variant at this tumour fraction would sit "
+                            "below the LoD")
+    elif "+" in key[1]:
+        parts = [sites.get((key[0], p)) for p in key[1].split("+")]
+        neg = [p for p in parts if p is not None and p["state"] == "not_detected"
+               and p.get("informative") is not False]
+        if neg:
+            obs.update(state="not_detected", depth=min(p["depth"] for p in neg),
+                       lod=max(p["lod"] for p in neg), note="a part of the compound not detected")
+    else:
+        obs["note"] = "no known site to genotype for this alteration in this sample"
+    if obs["alt_reads"] is not None and obs["depth"]:
+        obs["ci_low"], obs["ci_high"] = vaf_ci(int(obs["alt_reads"]), int(obs["depth"]))
+    return obs
+
+
+def _scaled(o: dict) -> tuple[float, float] | None:
+    """CI of the VAF, divided by the tumour fraction when it is known."""
+    if o["ci_low"] is None or o["ci_high"] is None:
+        return None
+    tf = o["tumor_fraction"] or 1.0
+    return o["ci_low"] / tf, o["ci_high"] / tf
+
+
+def trend_at(obs: list[dict], i: int) -> str | None:
+    """The trend call for timepoint ``i`` from ``obs[:i + 1]`` (see the module docstring); None
+    when the alteration has not been seen at or before ``i`` (nothing to say yet)."""
+    cur = obs[i]
+    seen = [j for j in range(i) if obs[j]["state"] in _DETECTED_STATES]
+    if cur["state"] == "not_assessable":
+        return "not_assessable" if seen else None
+    prev = next((j for j in range(i - 1, -1, -1) if obs[j]["state"] != "not_assessable"), None)
+    if cur["state"] == "not_detected":
+        if not seen:
+            return None
+        last = obs[seen[-1]]
+        level = last["vaf"]
+        if cur["lod"] is not None and level is not None and cur["lod"] > level:
+            return "not_assessable"  # this sample could not have seen the last level
+        return "cleared"
+    if prev is None:
+        return "single_observation"
+    p = obs[prev]
+    if p["state"] == "not_detected":
+        if p["lod"] is not None and cur["vaf"] is not None and p["lod"] > cur["vaf"]:
+            return "single_observation"  # the earlier negative could not have seen this level
+        return "emerging"
+    a, b = _scaled(p), _scaled(cur)
+    if a and b and b[0] > a[1]:
+        return "rising"
+    if a and b and b[1] < a[0]:
+        return "falling"
+    return "persistent"
+
+
+def timeline(reports: list[dict]) -> dict:
+    """One patient's reports in date order: per alteration detected in any of them, an
+    observation per timepoint (``points``), a trend call per timepoint (``trends``) and overall
+    (``trend`` = the latest), and the molecular-progression ``alerts``."""
     reports = sorted(reports, key=lambda r: (r["sample"]["collection_date"], r["sample"]["sample"]))
     points = [{"sample": r["sample"]["sample"], "date": r["sample"]["collection_date"],
                "specimen": r["sample"]["specimen"], "therapy": r["sample"]["therapy_text"],
+               "drugs": list(r["sample"].get("therapy") or []),
+               "tumor_fraction": r["sample"].get("tumor_fraction"),
                "headline": r["summary"]["headline"]} for r in reports]
     rows: dict[str, dict] = {}
+    best: list[dict[str, dict]] = [{} for _ in reports]
     for i, r in enumerate(reports):
         for c in r["calls"]:
             if c["status"] not in DETECTED:
                 continue
             key = f"{c['gene']} {c['alteration']}"
-            row = rows.setdefault(key, {"alteration": key, "mechanism": c["mechanism"],
-                                        "values": [None] * len(reports),
-                                        "status": [None] * len(reports), "resists": set()})
-            val = c["vaf"] if c.get("vaf") is not None else c.get("copy_number")
-            if row["values"][i] is None or (val is not None and val > row["values"][i]):
-                row["values"][i] = val
-            order = DETECTED.index(c["status"])
-            if row["status"][i] is None or order < DETECTED.index(row["status"][i]):
-                row["status"][i] = c["status"]
-            row["resists"].update(c["resists"])
-    out = []
-    for row in sorted(rows.values(), key=lambda x: x["alteration"]):
-        present = [s is not None for s in row["status"]]
-        first = present.index(True)
-        if not present[-1]:
-            trend = "cleared"
-        elif first > 0:
-            trend = "emerging"
-        else:
-            v0, v1 = row["values"][first], row["values"][-1]
-            trend = "rising" if v0 and v1 and v1 >= 2 * v0 else "persistent"
-        out.append({**row, "resists": sorted(row["resists"]), "trend": trend,
+            rows.setdefault(key, {"alteration": key, "gene": c["gene"], "change": c["alteration"],
+                                  "mechanism": c["mechanism"], "resists": set()})
+            rows[key]["resists"].update(c["resists"])
+            old = best[i].get(key)
+            if old is None or DETECTED.index(c["status"]) < DETECTED.index(old["status"]):
+                best[i][key] = c
+    out, alerts = [], []
+    for key in sorted(rows):
+        row = rows[key]
+        calls = [best[i].get(key) for i in range(len(reports))]
+        obs = [_observation(r, (row["gene"], row["change"]), calls[i]) for i, r in enumerate(reports)]
+        trends = [trend_at(obs, i) for i in range(len(obs))]
+        values = [None if c is None else (c["vaf"] if c.get("vaf") is not None else c.get("copy_number"))
+                  for c in calls]
+        first = next(i for i, c in enumerate(calls) if c is not None)
+        for i, (c, t) in enumerate(zip(calls, trends)):
+            if c is not None and t in ("emerging", "rising") and c.get("resists_current") \
+                    and c["status"] in ("actionable_resistance", "resistance_low_support"):
+                alerts.append({"kind": "molecular_progression", "alteration": key, "trend": t,
+                               "sample": points[i]["sample"], "date": points[i]["date"],
+                               "drugs": sorted(c["resists_current"]), "vaf": obs[i]["vaf"],
+                               "status": c["status"], "options": list(c.get("options") or [])})
+        out.append({"alteration": key, "mechanism": row["mechanism"], "resists": sorted(row["resists"]),
+                    "values": values, "status": [c["status"] if c else None for c in calls],
+                    "points": obs, "trends": trends, "trend": trends[-1] or "not_assessable",
                     "first_detected": points[first]["date"]})
-    return {"timepoints": points, "alterations": out}
+    alerts.sort(key=lambda a: (a["date"], a["alteration"]))
+    latest = reports[-1]["summary"] if reports else {}
+    return {"timepoints": points, "alterations": out, "alerts": alerts,
+            "next_options": list(latest.get("remaining_options") or [])}
+
+
+#: Okabe & Ito's colour-blind-safe palette (no yellow: too pale on white paper) and a shape per
+#: series, so that no series depends on colour alone.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+SHAPES = ("circle", "square", "triangle", "diamond")
+BANDS = ("#e8e8e8", "#ffffff")
 
 
 def timeline_plot(model: dict) -> dict | None:
-    """Geometry of the inline SVG: VAF per alteration over collection dates, log scale
-    (0.01 % to 100 %); copy-number rows are not plotted (they are in the table)."""
+    """Geometry of the inline SVG: VAF per alteration over collection dates, log scale (0.01 % to
+    100 %); a sample that did not detect it at adequate depth is an open marker at its LoD, one
+    that could not assess it an "x" on the floor; tumour fraction a dashed series; the therapy at
+    each collection date as alternating shaded bands. Copy-number rows are not plotted (they are in
+    the table)."""
     import datetime as dt
     import math
 
@@ -83,41 +210,86 @@ def timeline_plot(model: dict) -> dict | None:
         return round(top + height * (hi - max(lo, min(hi, math.log10(v)))) / (hi - lo), 1)
 
     xs = [round(left + width * (d - days[0]) / span, 1) if len(days) > 1 else left + width / 2 for d in days]
-    palette = ["#b00020", "#27476e", "#1b7f3b", "#8a4b00", "#6a1b9a", "#00838f"]
     lines = []
     for i, a in enumerate(series):
-        pts = [{"x": xs[j], "y": y(v), "v": v, "status": a["status"][j]}
-               for j, v in enumerate(a["values"]) if v is not None and v > 0]
-        absent = [xs[j] for j, v in enumerate(a["values"]) if v is None]
-        lines.append({"label": a["alteration"], "colour": palette[i % len(palette)], "points": pts,
-                      "absent": absent,
+        obs = a.get("points") or [None] * len(xs)
+        pts, lod, absent = [], [], []
+        for j, v in enumerate(a["values"]):
+            o = obs[j] or {}
+            if v is not None and v > 0:
+                pts.append({"x": xs[j], "y": y(v), "v": v, "status": a["status"][j]})
+            elif o.get("state") in ("detected_by_caller", "read_level_only") and o.get("vaf"):
+                pts.append({"x": xs[j], "y": y(o["vaf"]), "v": o["vaf"], "status": o["state"]})
+            elif o.get("state") == "not_detected" and o.get("lod"):
+                lod.append({"x": xs[j], "y": y(o["lod"]), "v": o["lod"]})
+            else:
+                absent.append(xs[j])
+        lines.append({"label": a["alteration"], "colour": PALETTE[i % len(PALETTE)],
+                      "shape": SHAPES[i % len(SHAPES)], "points": pts, "lod": lod, "absent": absent,
+                      "trend": a.get("trend", ""),
                       "path": " ".join(f"{p['x']},{p['y']}" for p in pts)})
+    tps = model["timepoints"]
+    tf = [{"x": xs[j], "y": y(t["tumor_fraction"]), "v": t["tumor_fraction"]}
+          for j, t in enumerate(tps) if t.get("tumor_fraction")]
+    bands = []
+    for j, t in enumerate(tps):
+        if bands and bands[-1]["label"] == t.get("therapy", ""):
+            continue
+        bands.append({"label": t.get("therapy", ""), "start": j})
+    for k, b in enumerate(bands):
+        end = bands[k + 1]["start"] if k + 1 < len(bands) else None
+        x0 = left if b["start"] == 0 else (xs[b["start"] - 1] + xs[b["start"]]) / 2
+        x1 = left + width if end is None else (xs[end - 1] + xs[end]) / 2
+        b.update(x=round(x0, 1), width=round(x1 - x0, 1), fill=BANDS[k % 2])
     ticks = [{"y": y(10 ** e), "label": f"{100 * 10 ** e:g} %"} for e in range(-4, 1)]
-    dates = [{"x": x, "label": t["date"]} for x, t in zip(xs, model["timepoints"])]
+    dates = [{"x": x, "label": t["date"]} for x, t in zip(xs, tps)]
+    n_legend = len(lines) + (1 if tf else 0)
     return {"left": left, "top": top, "width": width, "height": height, "lines": lines, "ticks": ticks,
-            "dates": dates, "total_width": left + width + 40, "total_height": top + height + 40 + 16 * len(lines)}
+            "dates": dates, "bands": bands, "tf": tf, "tf_path": " ".join(f"{p['x']},{p['y']}" for p in tf),
+            "total_width": left + width + 40, "total_height": top + height + 56 + 16 * n_legend}
+
+
+#: Columns of the long-form timeline.tsv: one row per alteration x timepoint.
+TSV_COLUMNS = ("patient", "alteration", "mechanism", "sample", "date", "therapy", "state", "trend",
+               "vaf", "ci_low", "ci_high", "depth", "alt_reads", "lod", "copy_number",
+               "tumor_fraction", "note")
+
+
+def long_rows(model: dict) -> list[dict]:
+    """The timeline in long form (the rows of timeline.tsv and of ``long`` in timeline.json)."""
+    rows = []
+    for a in model["alterations"]:
+        for t, o, trend in zip(model["timepoints"], a["points"], a["trends"]):
+            rows.append({"patient": model["patient"], "alteration": a["alteration"],
+                         "mechanism": a["mechanism"], "sample": t["sample"], "date": t["date"],
+                         "therapy": t["therapy"], "state": o["state"], "trend": trend or "",
+                         **{k: o[k] for k in TSV_COLUMNS[8:]}})
+    return rows
 
 
 def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str, html_out: str) -> None:
+    """timeline.json, the long-form timeline.tsv, timeline.html and, beside it, timeline.svg (the
+    plot alone, for slides; ``<html stem>.svg``)."""
     reports = [_load(p) for p in paths]
     for p, r in zip(paths, reports):
         if r["sample"].get("patient") != patient:
             raise InputError(f"{p}: report is for patient {r['sample'].get('patient')!r}, not {patient!r}")
     model = {"schema": TIMELINE_SCHEMA, "patient": patient, **timeline(reports)}
+    model["long"] = long_rows(model)
+    plot = timeline_plot(model)
+    template = _env().get_template("timeline.html.j2")
+    html = template.render(m=model, plot=plot, generated=generated_at())
+    svg = template.render(m=model, plot=plot, svg_only=True) if plot else None
     write_json(model, json_out)
     with atomic_write(tsv_out) as fh:
-        dates = [f"{t['date']}:{t['sample']}" for t in model["timepoints"]]
-        fh.write("\t".join(tsv_cell(h) for h in ["patient", "alteration", "mechanism", "trend",
-                                                  "first_detected", *dates]) + "\n")
-        for a in model["alterations"]:
-            vals = ["" if v is None else f"{v:.4g}" for v in a["values"]]
-            fh.write("\t".join(tsv_cell(x) for x in [patient, a["alteration"], a["mechanism"],
-                                                      a["trend"], a["first_detected"]]) + "\t"
-                     + "\t".join(vals) + "\n")
-    html = _env().get_template("timeline.html.j2").render(m=model, plot=timeline_plot(model),
-                                                         generated=generated_at())
+        fh.write("\t".join(TSV_COLUMNS) + "\n")
+        for row in model["long"]:
+            fh.write("\t".join(tsv_cell(row[c]) for c in TSV_COLUMNS) + "\n")
     with atomic_write(html_out) as fh:
         fh.write(html)
+    if svg:
+        with atomic_write(os.path.splitext(html_out)[0] + ".svg") as fh:
+            fh.write(svg)
 
 
 def do_batch_summary(paths: list[str], failed: list[str], tsv_out: str, html_out: str,

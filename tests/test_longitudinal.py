@@ -1,0 +1,179 @@
+"""#12 longitudinal monitoring: LoD-aware trend calls, molecular-progression alerts, the long-form
+timeline.tsv/JSON and the plot, on the LT01 series (tests/fixtures/longitudinal: five plasma
+samples, alectinib then lorlatinib, annotated here by the real ``ctresist annotate``)."""
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ctresist.longitudinal import do_longitudinal, timeline, trend_at
+
+FIX = Path(__file__).resolve().parent / "fixtures" / "longitudinal"
+SCHEMA = Path(__file__).resolve().parents[1] / "src" / "ctresist" / "schemas" / "timeline.schema.json"
+SAMPLES = [f"LT01_T{i}" for i in range(5)]
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def series(tmp_path_factory):
+    out = tmp_path_factory.mktemp("lt01")
+    reports = []
+    for s in SAMPLES:
+        subprocess.run(["ctresist", "annotate", "--sheet", "samples.tsv", "--sample", s,
+                        "-o", str(out / f"{s}.json")], cwd=FIX, check=True, capture_output=True)
+        reports.append(str(out / f"{s}.json"))
+    do_longitudinal(reports, "LT01", str(out / "timeline.json"), str(out / "timeline.tsv"),
+                    str(out / "timeline.html"))
+    return out
+
+
+def test_trend_states_per_alteration_and_timepoint(series):
+    """Every trend state on known read counts (3,000x everywhere it is covered, LoD 0.21 %)."""
+    m = json.loads((series / "timeline.json").read_text())
+    got = {a["alteration"]: (a["trends"], a["trend"]) for a in m["alterations"]}
+    assert got == {
+        # never covered before T4: a first detection there is a single observation, not emerging
+        "ALK F1174L": ([None, None, None, None, "single_observation"], "single_observation"),
+        # 0/3000 -> 12/3000 (emerging) -> 150/3000 (rising: TF-scaled CIs 2.1-7.0 % vs 21-29 %)
+        # -> 0/3000 twice at LoD 0.21 % < last VAF 5 % (cleared)
+        "ALK G1202R": ([None, "emerging", "rising", "cleared", "cleared"], "cleared"),
+        "ALK G1202R+L1196M": ([None, "emerging", "persistent", "cleared", "cleared"], "cleared"),
+        # 0 -> 3.0 % under lorlatinib (emerging), 3.2 %: CIs overlap (persistent)
+        "ALK I1171N": ([None, None, None, "emerging", "persistent"], "persistent"),
+        # 5 % -> 1 % (falling), then its site is missing from the depth file: not assessable, never cleared
+        "ALK L1196M": ([None, "emerging", "falling", "not_assessable", "not_assessable"], "not_assessable"),
+    }
+    l1196m = next(a for a in m["alterations"] if a["alteration"] == "ALK L1196M")
+    assert [p["state"] for p in l1196m["points"]] == [
+        "not_detected", "detected_by_caller", "detected_by_caller", "not_assessable", "not_assessable"]
+    p = l1196m["points"][1]
+    assert (p["alt_reads"], p["depth"], p["vaf"], p["tumor_fraction"]) == (150, 3000, 0.05, 0.1)
+    assert (round(p["ci_low"], 4), round(p["ci_high"], 4)) == (0.0425, 0.0584)
+    assert round(l1196m["points"][0]["lod"], 5) == 0.0021
+    assert [t["therapy"] for t in m["timepoints"]] == ["Alecensa"] * 3 + ["Lorbrena"] * 2
+    jsonschema.validate(m, json.loads(SCHEMA.read_text()))
+
+
+def test_alerts_name_the_drug_given_then_and_the_next_options(series):
+    m = json.loads((series / "timeline.json").read_text())
+    assert [(a["alteration"], a["trend"], a["date"], a["drugs"], a["status"]) for a in m["alerts"]] == [
+        ("ALK G1202R", "emerging", "2024-03-20", ["alectinib"], "actionable_resistance"),
+        ("ALK G1202R+L1196M", "emerging", "2024-03-20", ["alectinib"], "resistance_low_support"),
+        ("ALK G1202R", "rising", "2024-06-20", ["alectinib"], "actionable_resistance")]
+    # L1196M and I1171N resist other drugs than the one given: no alert
+    assert m["alerts"][0]["options"] == ["lorlatinib", "neladalkib", "tpx-0131"]
+    assert m["next_options"] == ["brigatinib", "lorlatinib"]
+    html = (series / "timeline.html").read_text()
+    top = html[:html.index("<svg")]
+    assert "Molecular progression" in top and "<strong>ALK G1202R</strong> rising on 2024-06-20" in top
+    assert "Next options (latest sample, 2024-12-10): <strong>brigatinib, lorlatinib</strong>" in top
+    assert "<script" not in html and "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_long_form_tsv(series):
+    with (series / "timeline.tsv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert len(rows) == 25 and list(rows[0]) == [
+        "patient", "alteration", "mechanism", "sample", "date", "therapy", "state", "trend", "vaf", "ci_low",
+        "ci_high", "depth", "alt_reads", "lod", "copy_number", "tumor_fraction", "note"]
+    g = [r for r in rows if r["alteration"] == "ALK G1202R"]
+    assert [(r["sample"], r["state"], r["trend"], r["vaf"], r["alt_reads"], r["depth"], r["lod"]) for r in g] == [
+        ("LT01_T0", "not_detected", "", "", "", "3000", "0.0020971"),
+        ("LT01_T1", "detected_by_caller", "emerging", "0.004", "12", "3000", ""),
+        ("LT01_T2", "detected_by_caller", "rising", "0.05", "150", "3000", ""),
+        ("LT01_T3", "not_detected", "cleared", "", "", "3000", "0.0020971"),
+        ("LT01_T4", "not_detected", "cleared", "", "", "3000", "0.0020971")]
+    assert (g[1]["therapy"], g[1]["tumor_fraction"], g[1]["ci_low"]) == ("Alecensa", "0.1", "0.00206851")
+
+
+def test_plot_svg_file_one_series_per_alteration(series):
+    """timeline.svg beside the HTML parses; one series per alteration; not-detected points drawn at
+    the LoD (open markers), not-assessable as x; two therapy bands; tumour fraction its own series."""
+    root = ET.parse(series / "timeline.svg").getroot()
+    groups = root.findall(f".//{SVG}g[@class='series']")
+    assert sorted(g.get("data-alteration") for g in groups) == [
+        "ALK F1174L", "ALK G1202R", "ALK G1202R+L1196M", "ALK I1171N", "ALK L1196M"]
+    g1202 = next(g for g in groups if g.get("data-alteration") == "ALK G1202R")
+    titles = [t.text for t in g1202.iter(f"{SVG}title")]
+    assert titles.count("ALK G1202R: not detected, LoD 0.21 %") == 3
+    assert "ALK G1202R: 5.00 % (actionable resistance)" in titles
+    l1196m = next(g for g in groups if g.get("data-alteration") == "ALK L1196M")
+    assert [t.text for t in l1196m.iter(f"{SVG}title")].count("ALK L1196M: not assessable in this sample") == 2
+    bands = [t.text for t in root.iter(f"{SVG}title") if t.text.startswith("therapy:")]
+    assert bands == ["therapy: Alecensa", "therapy: Lorbrena"]
+    assert root.find(f".//{SVG}g[@class='series tumour-fraction']") is not None
+    html = (series / "timeline.html").read_text()
+    assert html.count("<svg") == 1 and 'data-alteration="ALK L1196M"' in html
+
+
+def _obs(state, vaf=None, alt=None, depth=None, lod=None, tf=None):
+    from ctresist.stats import vaf_ci
+
+    lo, hi = vaf_ci(alt, depth) if alt is not None else (None, None)
+    return {"state": state, "vaf": vaf, "alt_reads": alt, "depth": depth, "lod": lod, "ci_low": lo,
+            "ci_high": hi, "tumor_fraction": tf}
+
+
+def test_trend_rules_on_edges():
+    """A VAF doubling within overlapping CIs is persistent; the same VAFs at 10x the depth rise;
+    tumour fraction doubling with the VAF is persistent; a negative whose LoD is above the last level
+    is not assessable; an earlier negative with LoD above today's VAF makes it a single observation."""
+    det = "detected_by_caller"
+    assert trend_at([_obs(det, 0.01, 10, 1000), _obs(det, 0.02, 20, 1000)], 1) == "persistent"
+    assert trend_at([_obs(det, 0.01, 100, 10000), _obs(det, 0.02, 200, 10000)], 1) == "rising"
+    assert trend_at([_obs(det, 0.01, 100, 10000, tf=0.1), _obs(det, 0.02, 200, 10000, tf=0.2)], 1) == "persistent"
+    assert trend_at([_obs(det, 0.004, 12, 3000), _obs("not_detected", lod=0.021, depth=300)], 1) == "not_assessable"
+    assert trend_at([_obs("not_detected", lod=0.021, depth=300), _obs(det, 0.004, 12, 3000)], 1) == "single_observation"
+    assert trend_at([_obs("not_assessable"), _obs(det, 0.004, 12, 3000)], 1) == "single_observation"
+    gap = [_obs(det, 0.05, 150, 3000), _obs("not_assessable"), _obs(det, 0.05, 150, 3000)]
+    assert [trend_at(gap, i) for i in range(3)] == ["single_observation", "not_assessable", "persistent"]
+
+
+def test_render_time_20_timepoints_30_alterations(tmp_path):
+    """Measured figure for the README: 20 timepoints x 30 alterations."""
+    reports = []
+    for t in range(20):
+        calls = [{"gene": "G", "alteration": f"A{a}", "status": "resistance_other_drugs", "mechanism": "m",
+                  "resists": ["x"], "resists_current": [], "vaf": 0.001 * (1 + (a + t) % 7), "depth": 3000,
+                  "alt_reads": 3 * (1 + (a + t) % 7), "copy_number": None} for a in range(30) if (a + t) % 5]
+        sites = [{"gene": "G", "alteration": f"A{a}", "state": "not_detected", "depth": 3000, "alt_reads": 0,
+                  "vaf": None, "lod": 0.0021, "informative": True, "text": ""} for a in range(30)]
+        reports.append({"sample": {"sample": f"S{t}", "collection_date": f"2024-{1 + t // 2:02d}-{1 + 14 * (t % 2):02d}",
+                                   "specimen": "plasma", "therapy_text": "A" if t < 10 else "B", "therapy": [],
+                                   "tumor_fraction": None},
+                        "summary": {"headline": "", "remaining_options": []}, "calls": calls,
+                        "ctdna": {"sites": sites}})
+    from ctresist.longitudinal import _env, generated_at, long_rows, timeline_plot
+
+    t0 = time.perf_counter()
+    m = {"schema": "ctresist-timeline/2", "patient": "P", **timeline(reports)}
+    m["long"] = long_rows(m)
+    html = _env().get_template("timeline.html.j2").render(m=m, plot=timeline_plot(m), generated=generated_at())
+    seconds = time.perf_counter() - t0
+    print(f"20x30 timeline: {seconds * 1000:.0f} ms, HTML {len(html.encode()) / 1024:.0f} KiB")
+    assert len(m["alterations"]) == 30 and len(m["long"]) == 600 and seconds < 5
+
+
+def test_tsv_cells_are_neutralised(tmp_path):
+    """#9.12 in long form: a sample named like a formula, or with a tab/newline, is inert in timeline.tsv."""
+    reports = []
+    for i, (sample, date) in enumerate([("=HYPERLINK(\"x\")", "2024-01-01"), ("S\t2\nx", "2024-02-01")]):
+        call = {"gene": "EGFR", "alteration": "C797S", "status": "actionable_resistance", "mechanism": "m",
+                "resists": ["osimertinib"], "resists_current": ["osimertinib"], "vaf": 0.01 * (i + 1),
+                "depth": 1000, "alt_reads": 10 * (i + 1), "copy_number": None}
+        reports.append({"sample": {"sample": sample, "collection_date": date, "specimen": "plasma",
+                                   "therapy_text": "osimertinib", "therapy": ["osimertinib"], "tumor_fraction": None},
+                        "summary": {"headline": "", "remaining_options": []}, "calls": [call], "ctdna": None})
+    from ctresist.longitudinal import long_rows
+    from ctresist.report import tsv_cell
+
+    m = {"patient": "P1", **timeline(reports)}
+    assert [tsv_cell(r["sample"]) for r in long_rows(m)] == ["'=HYPERLINK(\"x\")", "S 2 x"]
+    assert [a["trends"] for a in m["alterations"]] == [["single_observation", "persistent"]]
