@@ -198,7 +198,7 @@ def interpret(ctx: Context, variants: list[Variant], cnvs: dict[str, GeneCopyNum
         matched_any: set[str] = set()
         for v, ch in obs:
             excl = _exclusion(v, ctx, th)
-            low = _low_support(v, th) + _chip_reason(v, ctx)
+            low = _low_support(v, th) + _chip_reason(v, ctx) + _germline_reason(v, ctx)
             cautions = _cautions(v, ctx)
             hits = [e for e in entries if e.kind in ("protein", "residue")
                     and protein.matches(ch, e.components[0])]
@@ -276,7 +276,7 @@ def _collapse(calls: list[dict], ctx: Context, other: list[dict]) -> list[dict]:
 
 
 def _cautions(v: Variant, ctx: Context) -> list[str]:
-    out = []
+    out = _germline_caution(v, ctx)
     if _possible_chip(v, ctx):
         out.append(f"possible CHIP: {v.gene} is often mutated in clonal haematopoiesis; without a "
                    "matched white-blood-cell normal this plasma variant may not be tumour-derived")
@@ -285,6 +285,78 @@ def _cautions(v: Variant, ctx: Context) -> list[str]:
 
 def _chip_reason(v: Variant, ctx: Context) -> list[str]:
     return [f"possible CHIP ({v.gene} in plasma without a matched normal)"] if _possible_chip(v, ctx) else []
+
+
+#: Germline-like VAF without a matched normal. A heterozygous germline allele sits near 50 %
+#: (reference-mapping bias and capture pull it a few points either way), a homozygous one near
+#: 100 %. Flagged: depth >= 50 and VAF in [0.4, 0.6] or binomially consistent with 0.5 (its 95 %
+#: Clopper-Pearson CI contains 0.5, which widens the band at low depth: about 0.36-0.64 at 50x),
+#: or VAF >= 0.9. Below 50x the VAF is too noisy to say (the depth itself is then the caution).
+GERMLINE_HET_VAF = (0.4, 0.6)
+GERMLINE_HOM_VAF = 0.9
+GERMLINE_MIN_DEPTH = 50
+#: A somatic VAF near 50 % needs a high tumour fraction: a clonal heterozygous mutation has a
+#: VAF near TF/2, and even with 4-5 mutant copies (amplified allele) it reaches about 0.5 only
+#: from TF ~0.3. Below this (or unknown), a germline-like plasma VAF is not enough to act on.
+SOMATIC_PLAUSIBLE_TF = 0.3
+
+
+def _tumour_fraction(ctx: Context) -> float | None:
+    """The sheet's tumour fraction, else the one annotate chose (purity file or VAF estimate),
+    which it records as ``ctx.extra["tumor_fraction"]``."""
+    if ctx.tumor_fraction is not None:
+        return ctx.tumor_fraction
+    try:
+        return float(ctx.extra["tumor_fraction"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _germline_like(v: Variant, ctx: Context) -> str | None:
+    """"heterozygous" / "homozygous" when a variant's VAF looks germline and there is no matched
+    normal to tell (a matched normal excludes germline variants by their alt reads)."""
+    if ctx.has_normal or v.depth is None or v.alt_reads is None or v.depth < GERMLINE_MIN_DEPTH:
+        return None
+    from ctresist.stats import vaf_ci
+
+    alt = min(int(v.alt_reads), int(v.depth))
+    vaf = v.vaf if v.vaf is not None else alt / v.depth
+    if vaf >= GERMLINE_HOM_VAF:
+        return "homozygous"
+    lo, hi = vaf_ci(alt, int(v.depth))
+    if GERMLINE_HET_VAF[0] <= vaf <= GERMLINE_HET_VAF[1] or lo <= 0.5 <= hi:
+        return "heterozygous"
+    return None
+
+
+def _germline_caution(v: Variant, ctx: Context) -> list[str]:
+    kind = _germline_like(v, ctx)
+    if kind is None:
+        return []
+    near = "50 %" if kind == "heterozygous" else "100 %"
+    text = (f"possible germline: VAF {v.vaf if v.vaf is not None else v.alt_reads / v.depth:.1%} "
+            f"({v.alt_reads} of {v.depth} reads) is near the {near} of a {kind} germline allele "
+            "and there is no matched normal; confirm somatic status (matched normal or germline test)")
+    tf = _tumour_fraction(ctx)
+    if ctx.specimen == "tissue":
+        text += ("; not downgraded: a clonal somatic mutation in a tissue sample of high purity can "
+                 "reach this VAF")
+    elif tf is not None and tf >= SOMATIC_PLAUSIBLE_TF:
+        text += f"; tumour fraction {tf:.0%} makes a somatic VAF this high plausible"
+    return [text]
+
+
+def _germline_reason(v: Variant, ctx: Context) -> list[str]:
+    """Low support for a germline-like plasma VAF unless the tumour fraction (>= 0.3) makes a
+    somatic VAF that high plausible. Tissue is only cautioned: high purity with loss of the other
+    allele or amplification gives clonal resistance mutations such VAFs."""
+    if ctx.specimen != "plasma" or _germline_like(v, ctx) is None:
+        return []
+    tf = _tumour_fraction(ctx)
+    if tf is not None and tf >= SOMATIC_PLAUSIBLE_TF:
+        return []
+    return ["possible germline (germline-like VAF without a matched normal; tumour fraction "
+            + ("unknown)" if tf is None else f"{tf:.0%} makes a somatic VAF this high implausible)")]
 
 
 def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entries: list[Entry],
@@ -315,7 +387,7 @@ def _compounds(gene: str, obs: list[tuple[Variant, protein.ProteinChange]], entr
                 continue
             vs = [v for v, _ in combo]
             excl = next((x for x in (_exclusion(v, ctx, th) for v in vs) if x), None)
-            low = [w for v in vs for w in _low_support(v, th) + _chip_reason(v, ctx)]
+            low = [w for v in vs for w in _low_support(v, th) + _chip_reason(v, ctx) + _germline_reason(v, ctx)]
             if phase == "undetermined" and e.phase in ("cis", "trans"):
                 # the entry's meaning depends on the phase: never actionable until it is known
                 low.append(f"phase undetermined, entry requires {e.phase}")
