@@ -147,10 +147,9 @@ def test_off_target_rows_resist_every_drug_of_the_driver(driver, drug, gene, cha
 
 
 def test_dropped_placeholder_rows_give_no_call():
-    """Rows without a real source were dropped: NTRK1 F589L, EGFR L718Q, RET Y806C are not matched
-    (listed among other variants, not invented as resistance)."""
-    for driver, drug, gene, change in [("NTRK1 fusion", "larotrectinib", "NTRK1", "F589L"),
-                                       ("EGFR mutation", "osimertinib", "EGFR", "L718Q"),
+    """Rows without a real source were dropped: EGFR L718Q, RET Y806C are not matched (listed among
+    other variants, not invented as resistance). NTRK1 F589L came back in 1.1.0 with a source."""
+    for driver, drug, gene, change in [("EGFR mutation", "osimertinib", "EGFR", "L718Q"),
                                        ("RET fusion", "selpercatinib", "RET", "Y806C")]:
         m = run(ctx(driver, (drug,)), [var(gene, change)])
         assert m["calls"] == [] and [o["change"] for o in m["other_variants"]] == [change]
@@ -238,3 +237,45 @@ def test_drivers_without_a_catalogue_are_refused(text, match):
     from ctresist.errors import InputError
     with pytest.raises(InputError, match=match):
         parse_driver(text, "samples.tsv:2")
+
+
+# --- added in 1.1.0 (sources: OncoKB release notes, see each row's curation) -------------------
+
+@pytest.mark.parametrize("driver,therapy,gene,change,resisted,options", [
+    ("ALK fusion", "alectinib", "ALK", "L1196Q", ["alectinib"], []),
+    ("ALK fusion", "crizotinib", "ALK", "T1151M", ["crizotinib"], []),
+    ("EGFR mutation", "osimertinib", "EGFR", "L718V", ["osimertinib"], ["afatinib"]),
+    ("EGFR mutation", "erlotinib", "EGFR", "T854A", ["erlotinib"], []),
+    ("EGFR mutation", "osimertinib", "EGFR", "G724S", ["osimertinib"], ["afatinib"]),
+    ("ROS1 fusion", "crizotinib", "ROS1", "G2032R", ["crizotinib"],
+     ["repotrectinib", "taletrectinib", "cabozantinib"]),
+    ("NTRK1 fusion", "larotrectinib", "NTRK1", "F589L", ["larotrectinib"], []),
+    ("NTRK3 fusion", "larotrectinib", "NTRK3", "F617L", ["larotrectinib"], []),
+])
+def test_rows_added_in_1_1_0_are_actionable_on_the_resisted_drug(driver, therapy, gene, change,
+                                                                  resisted, options):
+    """Each 1.1.0 row (or option) read as the patient's variant on the drug it resists: actionable,
+    that drug resisted, exactly the cited options remaining."""
+    m = run(ctx(driver, (therapy,)), [var(gene, change)])
+    assert [c["status"] for c in call(m, gene, change)] == ["actionable_resistance"]
+    assert outcome(m) == (True, resisted, options)
+
+
+@pytest.mark.parametrize("driver,therapy,gene,change", [
+    ("ALK fusion", "crizotinib", "ALK", "L1196Q"),      # the source names alectinib only
+    ("EGFR mutation", "gefitinib", "EGFR", "T854A"),    # the source names erlotinib only
+    ("NTRK3 fusion", "entrectinib", "NTRK3", "F617L"),  # the source names larotrectinib only
+])
+def test_rows_added_in_1_1_0_claim_no_drug_the_source_does_not_name(driver, therapy, gene, change):
+    """A 1.1.0 row on a drug its source does not name: resistance to other drugs, not actionable."""
+    m = run(ctx(driver, (therapy,)), [var(gene, change)])
+    assert [c["status"] for c in call(m, gene, change)] == ["resistance_other_drugs"]
+    assert outcome(m)[:2] == (False, [])
+
+
+def test_taletrectinib_option_for_ros1_g2032r_names_its_evidence():
+    """ROS1 G2032R on crizotinib: taletrectinib is offered with option level 'clinical trial'."""
+    m = run(ctx("ROS1 fusion", ("crizotinib",)), [var("ROS1", "G2032R")])
+    [c] = call(m, "ROS1", "G2032R")
+    assert c["option_evidence"] == ("repotrectinib: approved; taletrectinib: clinical trial; "
+                                    "cabozantinib: preclinical")

@@ -59,8 +59,8 @@ def _annotate(tmp_path: Path, vcf: Path) -> dict:
 @pytest.mark.parametrize("annotated", [True, False], ids=["vep_csq", "unannotated"])
 def test_ros1_g2032r_grch38_is_actionable_on_crizotinib(tmp_path, annotated):
     """VEP CSQ on ENST00000368508 (p.Gly2032Arg), and the same allele without annotation (matched
-    through the genomic allele list): ROS1 G2032R, actionable, crizotinib resisted, repotrectinib
-    and cabozantinib remain."""
+    through the genomic allele list): ROS1 G2032R, actionable, crizotinib resisted, repotrectinib,
+    taletrectinib (catalogue 1.1.0) and cabozantinib remain."""
     vcf = _vcf(tmp_path, f"CSQ={CSQ}" if annotated else ".", CSQ_HEADER if annotated else "")
     m = _annotate(tmp_path, vcf)
     assert [(c["gene"], c["alteration"], c["status"]) for c in m["calls"]] == [
@@ -68,7 +68,7 @@ def test_ros1_g2032r_grch38_is_actionable_on_crizotinib(tmp_path, annotated):
     s = m["summary"]
     assert (s["actionable"], s["current_therapy_resisted"]) == (True, ["crizotinib"])
     assert s["drugs_resisted"] == ["crizotinib", "entrectinib", "lorlatinib"]
-    assert s["remaining_options"] == ["repotrectinib", "cabozantinib"]
+    assert s["remaining_options"] == ["repotrectinib", "taletrectinib", "cabozantinib"]
 
 
 def test_ros1_transcripts_agree_across_annotation_files():
