@@ -251,8 +251,8 @@ def test_driver_contexts_and_their_drugs(cat):
 
 def test_anchor_comparison_against_cgi_civic_moalmanac():
     """The catalogue against the NSCLC resistance rows of CGI 2017, CIViC 2016 and MOAlmanac and the
-    OncoKB R1/R2 levels of OncoKB's release notes (annotations/scripts/compare_anchors.py): 110
-    drug-level anchors matched (OncoKB 29 of 29), none conflicting; the two missing are CGI's EGFR
+    OncoKB R1/R2 levels of OncoKB's release notes (annotations/scripts/compare_anchors.py): 112
+    drug-level anchors matched (OncoKB 31 of 31), none conflicting; the two missing are CGI's EGFR
     L718/L792 osimertinib catch-alls, whose only source is a conference abstract without PMID."""
     import importlib.util
     import io
@@ -269,7 +269,7 @@ def test_anchor_comparison_against_cgi_civic_moalmanac():
     with redirect_stdout(out):
         assert mod.main(details=True) == 0
     lines = out.getvalue().splitlines()
-    assert lines[-1] == "total: matched=110, missing=2, conflicting=0, not_comparable=10"
-    assert "OncoKB: matched=29, missing=0, conflicting=0, not_comparable=0" in lines
+    assert lines[-1] == "total: matched=112, missing=2, conflicting=0, not_comparable=10"
+    assert "OncoKB: matched=31, missing=0, conflicting=0, not_comparable=0" in lines
     missing = sorted(ln.split("\t")[3] for ln in lines if "\tmissing\t" in ln)
     assert missing == ["L718X", "L792X"]

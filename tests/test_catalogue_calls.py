@@ -147,9 +147,10 @@ def test_off_target_rows_resist_every_drug_of_the_driver(driver, drug, gene, cha
 
 
 def test_dropped_placeholder_rows_give_no_call():
-    """Rows without a real source were dropped: EGFR L718Q, RET Y806C are not matched (listed among
-    other variants, not invented as resistance). NTRK1 F589L came back in 1.1.0 with a source."""
-    for driver, drug, gene, change in [("EGFR mutation", "osimertinib", "EGFR", "L718Q"),
+    """Rows without a real source were dropped: RET Y806C and EGFR L718R are not matched (listed
+    among other variants, not invented as resistance). NTRK1 F589L and EGFR L718Q came back in
+    1.1.0 with a source."""
+    for driver, drug, gene, change in [("EGFR mutation", "osimertinib", "EGFR", "L718R"),
                                        ("RET fusion", "selpercatinib", "RET", "Y806C")]:
         m = run(ctx(driver, (drug,)), [var(gene, change)])
         assert m["calls"] == [] and [o["change"] for o in m["other_variants"]] == [change]
@@ -245,6 +246,8 @@ def test_drivers_without_a_catalogue_are_refused(text, match):
     ("ALK fusion", "alectinib", "ALK", "L1196Q", ["alectinib"], []),
     ("ALK fusion", "crizotinib", "ALK", "T1151M", ["crizotinib"], []),
     ("EGFR mutation", "osimertinib", "EGFR", "L718V", ["osimertinib"], ["afatinib"]),
+    ("EGFR mutation", "osimertinib", "EGFR", "L718Q", ["osimertinib"], ["afatinib"]),
+    ("EGFR mutation", "osimertinib", "EGFR", "L792F", ["osimertinib"], []),
     ("EGFR mutation", "erlotinib", "EGFR", "T854A", ["erlotinib"], []),
     ("EGFR mutation", "osimertinib", "EGFR", "G724S", ["osimertinib"], ["afatinib"]),
     ("ROS1 fusion", "crizotinib", "ROS1", "G2032R", ["crizotinib"],
