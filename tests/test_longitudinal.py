@@ -177,3 +177,48 @@ def test_tsv_cells_are_neutralised(tmp_path):
     m = {"patient": "P1", **timeline(reports)}
     assert [tsv_cell(r["sample"]) for r in long_rows(m)] == ["'=HYPERLINK(\"x\")", "S 2 x"]
     assert [a["trends"] for a in m["alterations"]] == [["single_observation", "persistent"]]
+
+
+def test_therapy_file_lines_drawn_as_bands(series, tmp_path):
+    """The per-patient therapy file replaces the sheet's bands with the real start/stop dates."""
+    from ctresist.therapy import read_therapy_file
+
+    lines = read_therapy_file(str(FIX / "LT01.therapy.tsv"))
+    assert [(t["drugs"], t["start"], t["stop"], t["best_response"]) for t in lines] == [
+        (["alectinib"], "2023-11-02", "2024-07-01", "PR"), (["lorlatinib"], "2024-07-15", "", "SD")]
+    reports = [str(series / f"{s}.json") for s in SAMPLES]
+    do_longitudinal(reports, "LT01", str(tmp_path / "t.json"), str(tmp_path / "t.tsv"), str(tmp_path / "t.html"),
+                    therapy_file=str(FIX / "LT01.therapy.tsv"))
+    m = json.loads((tmp_path / "t.json").read_text())
+    jsonschema.validate(m, json.loads(SCHEMA.read_text()))
+    root = ET.parse(tmp_path / "t.svg").getroot()
+    bands = [(r.get("x"), r.get("width"), r.find(f"{SVG}title").text)
+             for r in root.iterfind(f".//{SVG}g[@class='therapy']/{SVG}rect")]
+    # axis 2024-01-10 .. 2024-12-10 (335 days over 560 px from x=60): alectinib clipped to the axis
+    # start, stopped on day 173; lorlatinib from day 187 to the end
+    assert bands == [("60.0", "289.2", "therapy: Alecensa (best response PR)"),
+                     ("372.6", "247.4", "therapy: lorlatinib (best response SD)")]
+    assert "Alecensa 2023-11-02 to 2024-07-01, best response PR; lorlatinib 2024-07-15 to ongoing" in \
+        (tmp_path / "t.html").read_text()
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("drug\tstart\n", "t.tsv:1: missing column(s) stop, best_response; the header must be"),
+    ("drug\tstart\tstop\tbest_response\nalectinib\t2024/01/02\t\t\n",
+     "t.tsv:2: start '2024/01/02' is invalid ("),
+    ("drug\tstart\tstop\tbest_response\nalectinib\t2024-01-02\t\tgood\n",
+     "t.tsv:2: best_response 'GOOD' is invalid ("),
+    ("drug\tstart\tstop\tbest_response\nalectinib\t2024-02-30\t\t\n", "t.tsv:2: not a calendar date ("),
+    ("drug\tstart\tstop\tbest_response\nalectinib\t2024-03-01\t2024-02-01\tPR\n",
+     "t.tsv:2: stop 2024-02-01 is before start 2024-03-01; swap them"),
+    ("drug\tstart\tstop\tbest_response\nalectinb\t2024-03-01\t\t\n", "t.tsv:2: unknown drug 'alectinb'; did you mean alectinib"),
+])
+def test_therapy_file_errors_name_file_and_line(tmp_path, text, error):
+    from ctresist.errors import InputError
+    from ctresist.therapy import read_therapy_file
+
+    p = tmp_path / "t.tsv"
+    p.write_text(text)
+    with pytest.raises(InputError) as exc:
+        read_therapy_file(str(p))
+    assert str(exc.value).startswith(f"{p.parent}/{error}") and "\n" not in str(exc.value)

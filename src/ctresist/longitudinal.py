@@ -28,6 +28,7 @@ is emerging or rising there; the page shows it with the next options of the late
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 
@@ -53,6 +54,9 @@ def _load(path: str) -> dict:
 TRENDS = ("emerging", "rising", "falling", "persistent", "cleared", "single_observation",
           "not_assessable")
 _DETECTED_STATES = ("detected_by_caller", "read_level_only")
+
+
+_ci = functools.lru_cache(maxsize=4096)(vaf_ci)
 
 
 def _observation(report: dict, key: tuple[str, str], call: dict | None) -> dict:
@@ -86,8 +90,11 @@ def _observation(report: dict, key: tuple[str, str], call: dict | None) -> dict:
                        lod=max(p["lod"] for p in neg), note="a part of the compound not detected")
     else:
         obs["note"] = "no known site to genotype for this alteration in this sample"
-    if obs["alt_reads"] is not None and obs["depth"]:
-        obs["ci_low"], obs["ci_high"] = vaf_ci(int(obs["alt_reads"]), int(obs["depth"]))
+    if site is not None and site.get("ci_low") is not None and site.get("alt_reads") == obs["alt_reads"] \
+            and site.get("depth") == obs["depth"]:
+        obs["ci_low"], obs["ci_high"] = site["ci_low"], site["ci_high"]  # computed by annotate
+    elif obs["alt_reads"] is not None and obs["depth"]:
+        obs["ci_low"], obs["ci_high"] = _ci(int(obs["alt_reads"]), int(obs["depth"]))
     return obs
 
 
@@ -232,15 +239,26 @@ def timeline_plot(model: dict) -> dict | None:
     tf = [{"x": xs[j], "y": y(t["tumor_fraction"]), "v": t["tumor_fraction"]}
           for j, t in enumerate(tps) if t.get("tumor_fraction")]
     bands = []
-    for j, t in enumerate(tps):
-        if bands and bands[-1]["label"] == t.get("therapy", ""):
-            continue
-        bands.append({"label": t.get("therapy", ""), "start": j})
-    for k, b in enumerate(bands):
-        end = bands[k + 1]["start"] if k + 1 < len(bands) else None
-        x0 = left if b["start"] == 0 else (xs[b["start"] - 1] + xs[b["start"]]) / 2
-        x1 = left + width if end is None else (xs[end - 1] + xs[end]) / 2
-        b.update(x=round(x0, 1), width=round(x1 - x0, 1), fill=BANDS[k % 2])
+    if model.get("therapy_lines"):  # the therapy file: bands at the real start and stop dates
+        def x(day: int) -> float:
+            return round(left + width * max(0.0, min(1.0, (day - days[0]) / span)), 1)
+
+        for k, line in enumerate(model["therapy_lines"]):
+            x0 = x(dt.date.fromisoformat(line["start"]).toordinal())
+            x1 = x(dt.date.fromisoformat(line["stop"]).toordinal()) if line["stop"] else left + width
+            label = line["drug"] + (f" (best response {line['best_response']})" if line["best_response"] else "")
+            if x1 > x0:
+                bands.append({"label": label, "x": x0, "width": round(x1 - x0, 1), "fill": BANDS[k % 2]})
+    else:  # the sheet: the therapy at each collection date, changing halfway between two samples
+        for j, t in enumerate(tps):
+            if bands and bands[-1]["label"] == t.get("therapy", ""):
+                continue
+            bands.append({"label": t.get("therapy", ""), "start": j})
+        for k, b in enumerate(bands):
+            end = bands[k + 1]["start"] if k + 1 < len(bands) else None
+            x0 = left if b["start"] == 0 else (xs[b["start"] - 1] + xs[b["start"]]) / 2
+            x1 = left + width if end is None else (xs[end - 1] + xs[end]) / 2
+            b.update(x=round(x0, 1), width=round(x1 - x0, 1), fill=BANDS[k % 2])
     ticks = [{"y": y(10 ** e), "label": f"{100 * 10 ** e:g} %"} for e in range(-4, 1)]
     dates = [{"x": x, "label": t["date"]} for x, t in zip(xs, tps)]
     n_legend = len(lines) + (1 if tf else 0)
@@ -267,14 +285,19 @@ def long_rows(model: dict) -> list[dict]:
     return rows
 
 
-def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str, html_out: str) -> None:
+def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str, html_out: str,
+                    therapy_file: str | None = None) -> None:
     """timeline.json, the long-form timeline.tsv, timeline.html and, beside it, timeline.svg (the
-    plot alone, for slides; ``<html stem>.svg``)."""
+    plot alone, for slides; ``<html stem>.svg``). ``therapy_file``: the patient's lines of therapy
+    (``therapy.read_therapy_file``), drawn as the plot's bands instead of the sheet's therapy."""
+    from ctresist.therapy import read_therapy_file
+
+    lines = read_therapy_file(therapy_file) if therapy_file else []
     reports = [_load(p) for p in paths]
     for p, r in zip(paths, reports):
         if r["sample"].get("patient") != patient:
             raise InputError(f"{p}: report is for patient {r['sample'].get('patient')!r}, not {patient!r}")
-    model = {"schema": TIMELINE_SCHEMA, "patient": patient, **timeline(reports)}
+    model = {"schema": TIMELINE_SCHEMA, "patient": patient, **timeline(reports), "therapy_lines": lines}
     model["long"] = long_rows(model)
     plot = timeline_plot(model)
     template = _env().get_template("timeline.html.j2")
