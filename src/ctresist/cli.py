@@ -470,7 +470,9 @@ def main(argv: list[str] | None = None) -> int:
                 log.warning("htslib: %s", line)
         if undefined:
             log.warning("the VCF header declares no ##contig lines for %d contig(s): the genome "
-                        "build could not be checked against the sample sheet", undefined)
+                        "build was checked from the other signals only (assembly names, reference "
+                        "bases at catalogue sites, positions); the report's build check says which",
+                        undefined)
     return 0
 
 
