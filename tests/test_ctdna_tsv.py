@@ -63,7 +63,7 @@ def test_every_ctdna_site_is_a_tsv_row_with_state_counts_ci_lod_and_text(tmp_pat
         f"{s['gene']} {s['alteration']}" for s in model["ctdna"]["sites"]]
     assert [r["status"] for r in rows if r["row_type"] == "ctdna_site"] == [
         s["state"] for s in model["ctdna"]["sites"]]
-    assert len(got) == 55
+    assert len(got) == len(model["ctdna"]["sites"]) > 40
     assert got["EGFR T790M"] == (
         "detected_by_caller", "7:55181378:C>T", "4200", "88", "0.021", "0.0168375", "0.025751", "",
         "", "caller", "detected by the caller: 88 of 4,200 reads (2.10 %, 95 % CI 1.68 %-2.58 %); "
@@ -90,7 +90,7 @@ def test_every_ctdna_site_is_a_tsv_row_with_state_counts_ci_lod_and_text(tmp_pat
     for v in got.values():
         counts[v[0]] = counts.get(v[0], 0) + 1
     assert counts == {"detected_by_caller": 3, "read_level_only": 1, "not_detected": 1,
-                      "not_assessable": 50}
+                      "not_assessable": len(got) - 5}
     # the findings are unchanged: the read-level L798I is never a finding row
     assert not [r for r in rows if r["row_type"] in ("finding", "evidence") and "L798I" in r["finding"]]
     assert {r["row_type"] for r in rows} == {"finding", "evidence", "ctdna_site"}
@@ -101,10 +101,10 @@ def test_without_reads_every_site_says_absence_not_assessable(tmp_path):
     """No BAM, no coverage: every site is a row 'absence not assessable', never 'not detected'."""
     model = egfr02(tmp_path, bam=False)
     got = sites(read_tsv(model, tmp_path))
-    assert len(got) == 55
+    assert len(got) == len(model["ctdna"]["sites"]) > 40
     assert got["EGFR T790M"][:4] == ("detected_by_caller", "7:55181378:C>T", "4200", "88")
     rest = {k: v for k, v in got.items() if v[0] != "detected_by_caller"}
-    assert len(rest) == 52
+    assert len(rest) == len(got) - 3
     assert {(v[0], v[2], v[9], v[10]) for v in rest.values()} == {
         ("not_assessable", "", "", "absence not assessable: no reads or coverage given")}
 
