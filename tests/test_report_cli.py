@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from conftest import csq, rec, vcf_text
 
-from ctresist.report import tsv_cell
+from ctresist.report import TSV_COLUMNS, tsv_cell
 
 HOSTILE = '"><img src=x onerror=alert(1)><script>alert(2)</script>{{ 7*7 }}{% raw %}'
 
@@ -57,8 +57,21 @@ def test_hostile_strings_are_inert_in_html_and_tsv(tmp_path, write_vcf):
     assert not [t for t, _ in parser.tags if t in ("script", "img", "iframe")]
     assert not [a for _, a in parser.tags if any(k.startswith("on") for k in a)]
     assert "{{ 7*7 }}" in html.read_text() and "49" not in html.read_text().split("{{ 7*7 }}")[0][-5:]
-    rows = tsv.read_text().splitlines()[1:]
-    assert all(r.startswith("'=cmd") for r in rows)
+    lines = tsv.read_text().splitlines()
+    assert lines[0].split("\t") == TSV_COLUMNS
+    rows = [dict(zip(TSV_COLUMNS, r.split("\t"))) for r in lines[1:]]
+    assert all(r["sample"] == "'=cmd|' /C calc'!A0" for r in rows)
+    # G1202R is the one finding; every catalogue change of the ctDNA block follows as a site row
+    # (no BAM or coverage given: each says so, never "not detected")
+    assert [(r["row_type"], r["status"], r["finding"]) for r in rows if r["row_type"] == "finding"] == [
+        ("finding", "actionable_resistance", "ALK G1202R")]
+    sites = [r for r in rows if r["row_type"] == "ctdna_site"]
+    assert [r["finding"] for r in sites] == [f"{s['gene']} {s['alteration']}" for s in model["ctdna"]["sites"]]
+    assert {(r["status"], r["support"]) for r in sites if r["finding"] != "ALK G1202R"} == {
+        ("not_assessable", "absence not assessable: no reads or coverage given")}
+    [g1202r] = [r for r in sites if r["finding"] == "ALK G1202R"]
+    assert (g1202r["status"], g1202r["depth"], g1202r["alt_reads"], g1202r["vaf"]) == (
+        "detected_by_caller", "3000", "100", "0.033")
 
 
 def test_error_is_one_line_without_traceback(tmp_path, write_vcf):
