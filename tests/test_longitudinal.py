@@ -222,3 +222,25 @@ def test_therapy_file_errors_name_file_and_line(tmp_path, text, error):
     with pytest.raises(InputError) as exc:
         read_therapy_file(str(p))
     assert str(exc.value).startswith(f"{p.parent}/{error}") and "\n" not in str(exc.value)
+
+
+def test_sample_identity_flags_the_swapped_sample(series, tmp_path):
+    """LT01_T0..T4 carry the patient's 5 germline SNPs (3 het, 2 hom); LT01_T4S has another person's
+    3 (1 shared): every pair with T4S shares 1 of 7, so T4S alone is flagged, in one line."""
+    m = json.loads((series / "timeline.json").read_text())
+    assert m["identity"]["status"] == "consistent"
+    assert {(p["shared"], p["union"]) for p in m["identity"]["pairs"]} == {(5, 5)}
+    subprocess.run(["ctresist", "annotate", "--sheet", "samples.tsv", "--sample", "LT01_T4S",
+                    "-o", str(tmp_path / "LT01_T4S.json")], cwd=FIX, check=True, capture_output=True)
+    reports = [str(series / f"{s}.json") for s in SAMPLES[:4]] + [str(tmp_path / "LT01_T4S.json")]
+    do_longitudinal(reports, "LT01", str(tmp_path / "t.json"), str(tmp_path / "t.tsv"), str(tmp_path / "t.html"))
+    ident = json.loads((tmp_path / "t.json").read_text())["identity"]
+    assert ident["status"] == "likely_swap"
+    assert ident["text"] == ("Likely sample swap (LT01_T4S may be another person's): LT01_T4S shares 1 of 7 "
+                             "germline-like variants with LT01_T0")
+    html = (tmp_path / "t.html").read_text()
+    assert html.index("Sample identity</h2>") < html.index("<svg")
+    from ctresist.longitudinal import sample_identity
+
+    assert sample_identity([{"sample": {"sample": "A"}, "other_variants": []},
+                            {"sample": {"sample": "B"}, "other_variants": []}])["status"] == "not_assessable"

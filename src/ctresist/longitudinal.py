@@ -25,6 +25,14 @@ the latest earlier timepoint that could assess the alteration:
 An alert (``alerts``, kind ``molecular_progression``) is raised when an alteration that resists
 the drug given at that timepoint (the call's ``resists_current``, status actionable or possible)
 is emerging or rising there; the page shows it with the next options of the latest sample.
+
+Sample identity (``sample_identity``): germline-like variants of each report's ``other_variants``
+(VAF 0.4-0.6: heterozygous; > 0.9: homozygous; a germline SNP sits there in plasma and tissue
+alike, while somatic ctDNA variants rarely do) are compared between every two samples as shared /
+union. Samples of one person share nearly all (a few are lost to coverage or filtering); another
+person's sample shares only the common ones. A sample that shares less than half with every other
+sample (at least 3 such variants per pair) is flagged as a likely swap. The variants are only those
+in catalogue genes, so few samples have enough: then it says "not assessable", never "consistent".
 """
 from __future__ import annotations
 
@@ -267,6 +275,46 @@ def timeline_plot(model: dict) -> dict | None:
             "total_width": left + width + 40, "total_height": top + height + 56 + 16 * n_legend}
 
 
+#: Germline-like VAF: heterozygous range and homozygous floor; identity thresholds (docstring).
+GERMLINE_HET, GERMLINE_HOM, MIN_IDENTITY_SITES, MIN_CONCORDANCE = (0.4, 0.6), 0.9, 3, 0.5
+
+
+def sample_identity(reports: list[dict]) -> dict:
+    """Germline concordance across one patient's samples: ``{status (consistent / likely_swap /
+    not_assessable), text (one line), pairs: [{a, b, shared, union}]}``."""
+    germ = {}
+    for r in reports:
+        germ[r["sample"]["sample"]] = {o["variant"] for o in r.get("other_variants") or []
+                                       if o.get("vaf") is not None and (GERMLINE_HET[0] <= o["vaf"] <= GERMLINE_HET[1]
+                                                                        or o["vaf"] > GERMLINE_HOM)}
+    names = list(germ)
+    pairs = [{"a": a, "b": b, "shared": len(germ[a] & germ[b]), "union": len(germ[a] | germ[b])}
+             for i, a in enumerate(names) for b in names[i + 1:]]
+    usable = [p for p in pairs if p["union"] >= MIN_IDENTITY_SITES]
+    if len(names) < 2 or not usable:
+        return {"status": "not_assessable", "pairs": pairs,
+                "text": f"Sample identity not assessable: fewer than {MIN_IDENTITY_SITES} germline-like variants "
+                        "(VAF 0.4-0.6 or > 0.9) in catalogue genes shared between samples"}
+
+    def agree(p: dict) -> bool:
+        return p["shared"] / p["union"] >= MIN_CONCORDANCE
+
+    odd = [n for n in names if (mine := [p for p in usable if n in (p["a"], p["b"])])
+           and not any(agree(p) for p in mine)]
+    if not odd:
+        return {"status": "consistent", "pairs": pairs,
+                "text": f"Sample identity consistent: {len(usable)} sample pairs share at least "
+                        f"{MIN_CONCORDANCE:.0%} of their germline-like variants"}
+    words = []
+    for n in odd:
+        worst = max((p for p in usable if n in (p["a"], p["b"])), key=lambda p: p["union"])
+        other = worst["b"] if worst["a"] == n else worst["a"]
+        words.append(f"{n} shares {worst['shared']} of {worst['union']} germline-like variants with {other}")
+    who = "one of these samples" if len(names) == 2 else ", ".join(odd)
+    return {"status": "likely_swap", "pairs": pairs,
+            "text": f"Likely sample swap ({who} may be another person's): " + "; ".join(words)}
+
+
 #: Columns of the long-form timeline.tsv: one row per alteration x timepoint.
 TSV_COLUMNS = ("patient", "alteration", "mechanism", "sample", "date", "therapy", "state", "trend",
                "vaf", "ci_low", "ci_high", "depth", "alt_reads", "lod", "copy_number",
@@ -297,7 +345,8 @@ def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str,
     for p, r in zip(paths, reports):
         if r["sample"].get("patient") != patient:
             raise InputError(f"{p}: report is for patient {r['sample'].get('patient')!r}, not {patient!r}")
-    model = {"schema": TIMELINE_SCHEMA, "patient": patient, **timeline(reports), "therapy_lines": lines}
+    model = {"schema": TIMELINE_SCHEMA, "patient": patient, **timeline(reports), "therapy_lines": lines,
+             "identity": sample_identity(reports)}
     model["long"] = long_rows(model)
     plot = timeline_plot(model)
     template = _env().get_template("timeline.html.j2")
