@@ -53,7 +53,10 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
     both = genes + [g for b in BUILDS if b != ctx.build for g in genes_for_build(b)
                     if g.name in catalogue.genes]
     th = Thresholds.for_specimen(ctx.specimen, thresholds)
-    preferred = {g.name: {g.mane_enst, g.msk_enst} - {""} for g in genes}
+    # the transcripts whose residue numbering the catalogue uses (the literature's; genes.tsv
+    # msk column, which known_alleles.tsv follows); MANE Select too where its protein is the same
+    preferred = {g.name: ({g.msk_enst} if g.name in NUMBERING_DIFFERS else {g.mane_enst, g.msk_enst})
+                 - {""} for g in genes}
     for gene, tx in transcripts.items():
         preferred[gene] = {tx.split(".")[0]}
     reader, header = open_vcf(vcf, tumor_sample, normal_sample)
@@ -77,6 +80,14 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
         if not any(g.overlaps(v.chrom, v.pos, v.pos + max(len(v.ref), 1) - 1) for g in genes):
             continue  # in the other build's spans only: read for the build check
         unannotated = not (infos[0].csq_fields or infos[0].ann_fields or infos[0].bcsq)
+        tx = (v.transcript or "").split(".")[0]
+        if v.gene in NUMBERING_DIFFERS and v.hgvsp and tx and tx not in preferred.get(v.gene, {tx}):
+            # residues of another isoform (ROS1 MANE is 2,341 aa, the literature's 2,347): a
+            # catalogue residue must not be matched, or missed, on the wrong numbering
+            v.problem = (f"{v.gene} protein change {v.hgvsp} is on {v.transcript}, whose residue "
+                         "numbering is not the catalogue's (it follows "
+                         f"{'/'.join(sorted(preferred[v.gene]))}); annotate that transcript too")
+            v.hgvsp = None
         # an exact catalogue allele is interpretable without annotation, and when the annotation
         # is broken or gives no protein change (VEP without HGVSp): never a missed resistance call
         rescue = unannotated or (v.problem is None and v.change is None) or _annotation_failed(v.problem)
@@ -101,6 +112,8 @@ def _annotate(ctx: Context, vcf: str, cnv: str | None, catalogue: Catalogue,
                                info.max_pos if source == vcf else None)
     ctx.has_normal = bool(info and info.normal)
     tf = _tumour_fraction(ctx, purity, variants, catalogue, th, tumor_sample)
+    if ctx.tumor_fraction is None and tf.value is not None:
+        ctx.extra["tumor_fraction"] = f"{tf.value:g}"  # for the germline-likely rule (interpret)
     # chosen once: the sheet's value, else a purity file, else (plasma only) the VAF estimate;
     # relative copy number is corrected with it once (absolute copy number never)
     cn_tf = tf.value if tf.method in ("sample sheet", "ichorCNA", "PURPLE") or (
@@ -212,8 +225,16 @@ def _read_level_lines(ctdna: dict) -> list[str]:
 #: VCF-reader problems that concern only the annotation entry (not read counts, not a protein
 #: change shared with another record of the same haplotype): an exact catalogue allele still
 #: identifies such a variant
+#: Catalogue genes whose MANE Select protein is not the isoform the literature (and the
+#: catalogue, known_alleles.tsv) numbers: ROS1 MANE ENST00000368507 codes 2,341 aa, the literature's
+#: ENST00000368508 / NP_002935 2,347 aa (Ensembl; OncoKB and CGI use ENST00000368508); NTRK3 MANE
+#: ENST00000629765 is not the transcript the catalogue's residues were checked on (ENST00000360948)
+#: and their identity was not verified here. For these genes only the catalogue's transcript is read.
+NUMBERING_DIFFERS = frozenset({"ROS1", "NTRK3"})
+
 _ANNOTATION_FAILURES = ("malformed ", "annotation for allele", "unrecognised ", "without a protein change",
-                        "without an amino-acid change", "annotation names")
+                        "without an amino-acid change", "annotation names",
+                        "numbering is not the catalogue's")
 
 
 def _annotation_failed(problem: str | None) -> bool:

@@ -799,8 +799,8 @@ def _catalogue_gene(e: dict[str, str], gene_key: str, tx_key: str,
 def _choose(entries: list[dict[str, str]], gene_key: str, tx_key: str,
             transcripts: dict[str, set[str]]) -> dict[str, str] | None:
     """Pick one transcript annotation: an entry of a catalogue gene before entries of other genes,
-    then MANE Select, the shipped preferred transcript, VEP CANONICAL/PICK, an entry with a
-    protein change, the first entry."""
+    then the preferred (catalogue-numbering) transcript, MANE Select, VEP CANONICAL/PICK, an entry
+    with a protein change, the first entry."""
     if not entries:
         return None
 
@@ -809,8 +809,10 @@ def _choose(entries: list[dict[str, str]], gene_key: str, tx_key: str,
         tx = (e.get(tx_key) or "").split(".")[0].strip()
         return (
             0 if gene else 1,
-            0 if e.get("MANE_SELECT") else 1,
+            # the catalogue's numbering transcript before VEP's MANE flag (ROS1's MANE protein is
+            # another isoform); where they are the same transcript the order does not matter
             0 if gene and tx in transcripts.get(gene, set()) else 1,
+            0 if e.get("MANE_SELECT") else 1,
             0 if e.get("CANONICAL") == "YES" else 1,
             0 if e.get("PICK") == "1" else 1,
             0 if e.get("HGVSp") or e.get("HGVS.p") else 1,
