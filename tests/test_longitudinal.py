@@ -244,3 +244,22 @@ def test_sample_identity_flags_the_swapped_sample(series, tmp_path):
 
     assert sample_identity([{"sample": {"sample": "A"}, "other_variants": []},
                             {"sample": {"sample": "B"}, "other_variants": []}])["status"] == "not_assessable"
+
+
+def test_driver_vaf_rising_beyond_its_ci_is_an_alert(tmp_path):
+    """EGFR L858R (driver) 42/3500 (CI 0.87-1.62 %) -> 120/3500 (CI 2.85-4.08 %) under osimertinib:
+    driver_rising; 42/3500 -> 50/3500 (CIs overlap): persistent, no alert."""
+    from ctresist.stats import vaf_ci
+
+    def report(i, alt):
+        return {"sample": {"sample": f"E{i}", "collection_date": f"2025-0{i + 1}-01", "specimen": "plasma",
+                           "therapy_text": "Tagrisso", "therapy": ["osimertinib"], "tumor_fraction": None},
+                "summary": {"headline": "", "remaining_options": []}, "calls": [], "ctdna": None,
+                "driver_evidence": {"kind": "mutation", "gene": "EGFR", "detected": [
+                    {"change": "L858R", "variant": "7:55191822:T>G", "alt_reads": alt, "depth": 3500,
+                     "vaf": round(alt / 3500, 4), "vaf_ci": list(vaf_ci(alt, 3500))}]}}
+
+    m = timeline([report(0, 42), report(1, 50), report(2, 120)])
+    [row] = m["alterations"]
+    assert (row["alteration"], row["trends"]) == ("EGFR L858R (driver)", ["single_observation", "persistent", "rising"])
+    assert [(a["kind"], a["date"], a["drugs"]) for a in m["alerts"]] == [("driver_rising", "2025-03-01", ["osimertinib"])]

@@ -24,7 +24,9 @@ the latest earlier timepoint that could assess the alteration:
 
 An alert (``alerts``, kind ``molecular_progression``) is raised when an alteration that resists
 the drug given at that timepoint (the call's ``resists_current``, status actionable or possible)
-is emerging or rising there; the page shows it with the next options of the latest sample.
+is emerging or rising there; the page shows it with the next options of the latest sample. A
+driver mutation (``driver_evidence``) is followed the same way (row "<gene> <change> (driver)");
+its VAF rising beyond both intervals raises a ``driver_rising`` alert.
 
 Sample identity (``sample_identity``): germline-like variants of each report's ``other_variants``
 (VAF 0.4-0.6: heterozygous; > 0.9: homozygous; a germline SNP sits there in plasma and tissue
@@ -188,6 +190,27 @@ def timeline(reports: list[dict]) -> dict:
                     "values": values, "status": [c["status"] if c else None for c in calls],
                     "points": obs, "trends": trends, "trend": trends[-1] or "not_assessable",
                     "first_detected": points[first]["date"]})
+    drivers: dict[str, list] = {}
+    for i, r in enumerate(reports):
+        d = r.get("driver_evidence") or {}
+        for seen in d.get("detected") or []:
+            if d.get("kind") == "mutation" and seen.get("vaf") is not None:
+                drivers.setdefault(f"{d['gene']}\t{seen['change']}", [None] * len(reports))[i] = seen
+    for key, seen in sorted(drivers.items()):
+        gene, change = key.split("\t")
+        name = f"{gene} {change} (driver)"
+        obs = [_observation(r, (gene, change), seen[i]) for i, r in enumerate(reports)]
+        trends = [trend_at(obs, i) for i in range(len(obs))]
+        for i, t in enumerate(trends):
+            if t == "rising":
+                alerts.append({"kind": "driver_rising", "alteration": name, "trend": t,
+                               "sample": points[i]["sample"], "date": points[i]["date"],
+                               "drugs": points[i]["drugs"], "vaf": obs[i]["vaf"], "status": None,
+                               "options": []})
+        out.append({"alteration": name, "mechanism": "driver", "resists": [],
+                    "values": [s["vaf"] if s else None for s in seen], "status": [None] * len(reports),
+                    "points": obs, "trends": trends, "trend": trends[-1] or "not_assessable",
+                    "first_detected": points[next(i for i, s in enumerate(seen) if s)]["date"]})
     alerts.sort(key=lambda a: (a["date"], a["alteration"]))
     latest = reports[-1]["summary"] if reports else {}
     return {"timepoints": points, "alterations": out, "alerts": alerts,
