@@ -263,3 +263,24 @@ def test_driver_vaf_rising_beyond_its_ci_is_an_alert(tmp_path):
     [row] = m["alterations"]
     assert (row["alteration"], row["trends"]) == ("EGFR L858R (driver)", ["single_observation", "persistent", "rising"])
     assert [(a["kind"], a["date"], a["drugs"]) for a in m["alerts"]] == [("driver_rising", "2025-03-01", ["osimertinib"])]
+
+
+def test_lt01_page_in_chromium(series, tmp_path):
+    """The LT01 page and timeline.svg in headless Chromium at 1024 px: the only request is the file
+    itself, no table or cell overflows, and neither file has a script or event handler."""
+    from test_report_browser import CHROMIUM, Browser, Page
+
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent (Debian: apt-get install chromium)")
+    b = Browser(tmp_path / "profile")
+    try:
+        for page in (series / "timeline.html", series / "timeline.svg"):
+            got = b.load(page, 1024)
+            assert got["requests"] == [page.as_uri()]
+            assert got["bad"] == [] and got["docWidth"] <= got["viewport"]
+            p = Page()
+            p.feed(page.read_text(encoding="utf-8"))
+            assert not [t for t, _ in p.tags if t in ("script", "iframe", "object", "embed", "img", "link")]
+            assert not [a for _, a in p.tags if any(k.startswith("on") for k in a)]
+    finally:
+        b.close()
