@@ -68,7 +68,7 @@ def test_annotate_cli_fusions_coverage_and_purity_file(tmp_path):
     assert (ct["source"], ct["input"]) == ("coverage", "gatk_style_egfr.g.vcf")
     assert (ct["tumor_fraction"]["method"], ct["tumor_fraction"]["value"]) == ("PURPLE", 0.18)
     assert ct["counts"] == {"detected_by_caller": 1, "read_level_only": 1, "not_detected": 2,
-                            "not_assessable": 51}
+                            "not_assessable": 52}
     t790m, c797s = site(m, "EGFR", "T790M"), site(m, "EGFR", "C797S")
     assert (t790m["state"], t790m["depth"]) == ("not_detected", 1800)
     assert t790m["text"].startswith("not detected; 95 % LoD 0.35 % at 1,800x (gVCF reference block")
@@ -125,20 +125,20 @@ def test_sheet_columns_reach_annotate_and_another_rows_bad_drug_does_not_fail_it
 
 
 def test_catalogue_export_bed_and_vcf(tmp_path):
-    """Force-calling sites of the EGFR-mutant context, GRCh38: 170 known alleles, BED 0-based
+    """Force-calling sites of the EGFR-mutant context, GRCh38: 172 known alleles (catalogue 1.1.0), BED 0-based
     (T790M c.2369C>T at chr7:55181378 -> 55181377-55181378), sorted in contig order (NRAS on
     chr1 first); VCF.gz bgzipped with its tabix index."""
     bed = tmp_path / "x.bed"
     r = ctresist("catalogue", "export", "--format", "bed", "--build", "GRCh38", "--driver",
                  "EGFR L858R", "-o", str(bed))
     assert r.returncode == 0, r.stderr
-    assert r.stdout == f"wrote 170 catalogue sites (EGFR L858R, GRCh38) to {bed}\n"
+    assert r.stdout == f"wrote 172 catalogue sites (EGFR L858R, GRCh38) to {bed}\n"
     lines = bed.read_text().splitlines()
     assert lines[0] == ('track name=ctresist_hotspots description="ctresist catalogue sites, '
                         'EGFR mutation, GRCh38"')
     assert lines[1] == "chr1\t114713906\t114713907\tNRAS:Q61H:c.183A>T:T>A"
     assert "chr7\t55181377\t55181378\tEGFR:T790M:c.2369C>T:C>T" in lines
-    assert len(lines) == 171
+    assert len(lines) == 173
     # ALK G1202R c.3604G>A: where ALK01_T1's caller put it (GRCh38 2:29220747 C>T); GRCh37 as
     # annotations/known_alleles.tsv has it, read back through the tabix index
     for build, contig, pos in (("GRCh38", "chr2", 29220747), ("GRCh37", "2", 29443613)):
