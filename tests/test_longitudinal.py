@@ -284,3 +284,23 @@ def test_lt01_page_in_chromium(series, tmp_path):
             assert not [a for _, a in p.tags if any(k.startswith("on") for k in a)]
     finally:
         b.close()
+
+
+def test_lookback_earliest_reads_before_the_first_call(series, tmp_path):
+    """A copy of LT01_T0's report as if its reads had been genotyped (--bam): 2 G1202R alt reads of
+    3,000, below the call threshold (not detected). The timeline reports them as lookback."""
+    t0 = json.loads((series / "LT01_T0.json").read_text())
+    for site in t0["ctdna"]["sites"]:
+        if (site["gene"], site["alteration"]) == ("ALK", "G1202R"):
+            site.update(alt_reads=2, source="reads")
+    (tmp_path / "LT01_T0.json").write_text(json.dumps(t0))
+    reports = [str(tmp_path / "LT01_T0.json")] + [str(series / f"{s}.json") for s in SAMPLES[1:]]
+    do_longitudinal(reports, "LT01", str(tmp_path / "t.json"), str(tmp_path / "t.tsv"), str(tmp_path / "t.html"))
+    m = json.loads((tmp_path / "t.json").read_text())
+    got = {a["alteration"]: a["lookback"] for a in m["alterations"] if a["lookback"]}
+    assert list(got) == ["ALK G1202R"]  # the compound has no site row of its own
+    assert got["ALK G1202R"]["text"] == "ALK G1202R: 2 of 3,000 reads on 2024-01-10, before it was called on 2024-03-20"
+    assert [a["trends"] for a in m["alterations"] if a["alteration"] == "ALK G1202R"] == [
+        [None, "emerging", "rising", "cleared", "cleared"]]
+    assert "Earlier read-level evidence: ALK G1202R: 2 of 3,000 reads on 2024-01-10" in (tmp_path / "t.html").read_text()
+    jsonschema.validate(m, json.loads(SCHEMA.read_text()))

@@ -28,6 +28,11 @@ is emerging or rising there; the page shows it with the next options of the late
 driver mutation (``driver_evidence``) is followed the same way (row "<gene> <change> (driver)");
 its VAF rising beyond both intervals raises a ``driver_rising`` alert.
 
+Lookback (``lookback``): when a sample's reads were genotyped at the catalogue sites (``--bam``),
+its site rows keep the alt reads even below the call threshold; the earliest sample before an
+alteration's first call with at least one alt read is reported ("2 of 2,800 reads on <date>, before
+it was called on <date>"): evidence to read, not a call (one read can be an error).
+
 Sample identity (``sample_identity``): germline-like variants of each report's ``other_variants``
 (VAF 0.4-0.6: heterozygous; > 0.9: homozygous; a germline SNP sits there in plasma and tissue
 alike, while somatic ctDNA variants rarely do) are compared between every two samples as shared /
@@ -147,6 +152,19 @@ def trend_at(obs: list[dict], i: int) -> str | None:
     return "persistent"
 
 
+def _lookback(name: str, obs: list[dict], points: list[dict], first: int) -> dict | None:
+    """The earliest sample before the first call whose reads (the report's site genotyping from
+    its BAM/CRAM) already held alt reads of the alteration, below the call threshold."""
+    for j in range(first):
+        o = obs[j]
+        if o["state"] in ("not_detected", "read_level_only") and (o["alt_reads"] or 0) > 0 and o["depth"]:
+            return {"sample": points[j]["sample"], "date": points[j]["date"], "alt_reads": o["alt_reads"],
+                    "depth": o["depth"],
+                    "text": f"{name}: {o['alt_reads']} of {o['depth']:,} reads on {points[j]['date']}, "
+                            f"before it was called on {points[first]['date']}"}
+    return None
+
+
 def timeline(reports: list[dict]) -> dict:
     """One patient's reports in date order: per alteration detected in any of them, an
     observation per timepoint (``points``), a trend call per timepoint (``trends``) and overall
@@ -189,7 +207,7 @@ def timeline(reports: list[dict]) -> dict:
         out.append({"alteration": key, "mechanism": row["mechanism"], "resists": sorted(row["resists"]),
                     "values": values, "status": [c["status"] if c else None for c in calls],
                     "points": obs, "trends": trends, "trend": trends[-1] or "not_assessable",
-                    "first_detected": points[first]["date"]})
+                    "first_detected": points[first]["date"], "lookback": _lookback(key, obs, points, first)})
     drivers: dict[str, list] = {}
     for i, r in enumerate(reports):
         d = r.get("driver_evidence") or {}
@@ -210,7 +228,7 @@ def timeline(reports: list[dict]) -> dict:
         out.append({"alteration": name, "mechanism": "driver", "resists": [],
                     "values": [s["vaf"] if s else None for s in seen], "status": [None] * len(reports),
                     "points": obs, "trends": trends, "trend": trends[-1] or "not_assessable",
-                    "first_detected": points[next(i for i, s in enumerate(seen) if s)]["date"]})
+                    "first_detected": points[next(i for i, s in enumerate(seen) if s)]["date"], "lookback": None})
     alerts.sort(key=lambda a: (a["date"], a["alteration"]))
     latest = reports[-1]["summary"] if reports else {}
     return {"timepoints": points, "alterations": out, "alerts": alerts,
