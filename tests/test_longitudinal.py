@@ -304,3 +304,22 @@ def test_lookback_earliest_reads_before_the_first_call(series, tmp_path):
         [None, "emerging", "rising", "cleared", "cleared"]]
     assert "Earlier read-level evidence: ALK G1202R: 2 of 3,000 reads on 2024-01-10" in (tmp_path / "t.html").read_text()
     jsonschema.validate(m, json.loads(SCHEMA.read_text()))
+
+
+def test_copy_number_on_the_right_axis():
+    """MET amplification CN 12 at the third date: a hollow square at the top of a 0-12 right axis
+    (x 620: 162 of 162 days); the VAF series keeps its geometry."""
+    from ctresist.longitudinal import timeline_plot
+
+    m = {"timepoints": [{"date": d, "sample": s, "therapy": "alectinib"} for d, s in
+                        (("2024-01-10", "T0"), ("2024-04-02", "T1"), ("2024-06-20", "T2"))],
+         "alterations": [{"alteration": "ALK G1202R", "values": [None, 0.004, 0.0211],
+                          "status": [None, "actionable_resistance", "actionable_resistance"]},
+                         {"alteration": "MET amplification", "values": [None, None, 12.0],
+                          "status": [None, None, "actionable_resistance"]}]}
+    plot = timeline_plot(m)
+    [cn] = plot["cn_lines"]
+    assert (cn["label"], cn["points"]) == ("MET amplification", [{"x": 620.0, "y": 12.0, "v": 12.0}])
+    assert [t["label"] for t in plot["cn_ticks"]] == ["0", "6", "12"]
+    assert [(b["label"], b["x"], b["width"]) for b in plot["bands"]] == [("alectinib", 60, 560)]
+    assert plot["lines"][0]["path"] == "346.9,143.9 620.0,104.2"

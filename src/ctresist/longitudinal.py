@@ -246,8 +246,8 @@ def timeline_plot(model: dict) -> dict | None:
     """Geometry of the inline SVG: VAF per alteration over collection dates, log scale (0.01 % to
     100 %); a sample that did not detect it at adequate depth is an open marker at its LoD, one
     that could not assess it an "x" on the floor; tumour fraction a dashed series; the therapy at
-    each collection date as alternating shaded bands. Copy-number rows are not plotted (they are in
-    the table)."""
+    each collection date as alternating shaded bands. Amplifications: copy number on a linear right
+    axis (0 to the largest CN, at least 8), dotted lines with hollow squares."""
     import datetime as dt
     import math
 
@@ -256,7 +256,8 @@ def timeline_plot(model: dict) -> dict | None:
     except ValueError:
         return None  # a missing or non-ISO date: the table alone says it
     series = [a for a in model["alterations"] if not a["alteration"].endswith(("amplification", "loss"))]
-    if not days or not series:
+    amplified = any(a["alteration"].endswith("amplification") for a in model["alterations"])
+    if not days or not (series or amplified):
         return None
     left, top, width, height = 60, 12, 560, 220
     span = max(days[-1] - days[0], 1)
@@ -308,12 +309,23 @@ def timeline_plot(model: dict) -> dict | None:
             x0 = left if b["start"] == 0 else (xs[b["start"] - 1] + xs[b["start"]]) / 2
             x1 = left + width if end is None else (xs[end - 1] + xs[end]) / 2
             b.update(x=round(x0, 1), width=round(x1 - x0, 1), fill=BANDS[k % 2])
+    cn_rows = [a for a in model["alterations"] if a["alteration"].endswith("amplification")]
+    cn_max = max([8.0] + [v for a in cn_rows for v in a["values"] if v is not None])
+    cn_lines = []
+    for i, a in enumerate(cn_rows):
+        pts = [{"x": xs[j], "y": round(top + height * (1 - v / cn_max), 1), "v": v}
+               for j, v in enumerate(a["values"]) if v is not None]
+        cn_lines.append({"label": a["alteration"], "colour": PALETTE[(len(lines) + i) % len(PALETTE)],
+                         "points": pts, "path": " ".join(f"{p['x']},{p['y']}" for p in pts)})
+    cn_ticks = [{"y": round(top + height * (1 - v / cn_max), 1), "label": f"{v:g}"}
+                for v in (0, cn_max / 2, cn_max)] if cn_lines else []
     ticks = [{"y": y(10 ** e), "label": f"{100 * 10 ** e:g} %"} for e in range(-4, 1)]
     dates = [{"x": x, "label": t["date"]} for x, t in zip(xs, tps)]
-    n_legend = len(lines) + (1 if tf else 0)
+    n_legend = len(lines) + len(cn_lines) + (1 if tf else 0)
     return {"left": left, "top": top, "width": width, "height": height, "lines": lines, "ticks": ticks,
+            "cn_lines": cn_lines, "cn_ticks": cn_ticks,
             "dates": dates, "bands": bands, "tf": tf, "tf_path": " ".join(f"{p['x']},{p['y']}" for p in tf),
-            "total_width": left + width + 40, "total_height": top + height + 56 + 16 * n_legend}
+            "total_width": left + width + 50, "total_height": top + height + 56 + 16 * n_legend}
 
 
 #: Germline-like VAF: heterozygous range and homozygous floor; identity thresholds (docstring).
