@@ -323,3 +323,14 @@ def test_copy_number_on_the_right_axis():
     assert [t["label"] for t in plot["cn_ticks"]] == ["0", "6", "12"]
     assert [(b["label"], b["x"], b["width"]) for b in plot["bands"]] == [("alectinib", 60, 560)]
     assert plot["lines"][0]["path"] == "346.9,143.9 620.0,104.2"
+
+
+def test_batch_summary_progression_lines(series):
+    """The batch summary's molecular-progression lines (passed to summary.html.j2 as ``progression``)."""
+    from ctresist.longitudinal import progression_lines
+
+    reports = [json.loads((series / f"{s}.json").read_text()) for s in SAMPLES]
+    assert progression_lines({"LT01": reports, "X": reports[:1]}) == [
+        "LT01: ALK G1202R rising on 2024-06-20 under alectinib; next options: brigatinib, lorlatinib",
+        "LT01: ALK G1202R+L1196M emerging on 2024-03-20 under alectinib; next options: brigatinib, lorlatinib",
+        "LT01: ALK G1202R emerging on 2024-03-20 under alectinib; next options: brigatinib, lorlatinib"]

@@ -417,15 +417,33 @@ def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str,
             fh.write(svg)
 
 
+def progression_lines(by_patient: dict[str, list[dict]]) -> list[str]:
+    """One line per alert of each patient with two or more samples, latest first within a
+    patient: "<patient>: <alteration> <trend> on <date> under <drugs>; next options: ..." (the
+    batch summary's molecular-progression list)."""
+    out = []
+    for patient, reports in sorted(by_patient.items()):
+        if len(reports) < 2:
+            continue
+        m = timeline(reports)
+        for a in reversed(m["alerts"]):
+            opts = ", ".join(m["next_options"]) or "none in the catalogue"
+            out.append(f"{patient}: {a['alteration']} {a['trend']} on {a['date']} under "
+                       f"{', '.join(a['drugs']) or 'no recorded therapy'}; next options: {opts}")
+    return out
+
+
 def do_batch_summary(paths: list[str], failed: list[str], tsv_out: str, html_out: str,
                      patients: dict[str, str] | None = None) -> None:
     """One row per sample, actionable first: outcome, headline, actionable findings, mechanisms, a
     link to the report; failed samples with their reason (and patient, from ``patients``)."""
     rows = []
+    by_patient: dict[str, list[dict]] = {}
     for p in sorted(paths):
         if not os.path.exists(p):
             continue
         r = _load(p)
+        by_patient.setdefault(r["sample"]["patient"], []).append(r)
         main = [f for f in r["findings"] if is_main(f)]
         act = [f"{f['gene']} {f['alteration']}" for f in main if f["status"] == "actionable_resistance"]
         html = os.path.splitext(p)[0] + ".html"
@@ -451,6 +469,7 @@ def do_batch_summary(paths: list[str], failed: list[str], tsv_out: str, html_out
         for row in rows:
             fh.write("\t".join(tsv_cell(row[c]) for c in cols) + "\n")
     html = _env().get_template("summary.html.j2").render(rows=rows, per_mechanism=sorted(per_mechanism.items()),
+                                                        progression=progression_lines(by_patient),
                                                         generated=generated_at())
     with atomic_write(html_out) as fh:
         fh.write(html)
