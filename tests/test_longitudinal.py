@@ -334,3 +334,16 @@ def test_batch_summary_progression_lines(series):
         "LT01: ALK G1202R rising on 2024-06-20 under alectinib; next options: brigatinib, lorlatinib",
         "LT01: ALK G1202R+L1196M emerging on 2024-03-20 under alectinib; next options: brigatinib, lorlatinib",
         "LT01: ALK G1202R emerging on 2024-03-20 under alectinib; next options: brigatinib, lorlatinib"]
+
+
+def test_svg_written_even_without_a_plot(tmp_path):
+    """No detection at any timepoint: timeline.svg still exists (a workflow can declare it) and says why."""
+    subprocess.run(["ctresist", "annotate", "--sheet", "samples.tsv", "--sample", "LT01_T0",
+                    "-o", str(tmp_path / "a.json")], cwd=FIX, check=True, capture_output=True)
+    do_longitudinal([str(tmp_path / "a.json")], "LT01", str(tmp_path / "t.json"), str(tmp_path / "t.tsv"),
+                    str(tmp_path / "t.html"))
+    root = ET.parse(tmp_path / "t.svg").getroot()
+    assert root.find(f"{SVG}text").text.startswith("No plot: nothing detected")
+    assert (tmp_path / "t.tsv").read_text().splitlines() == ["\t".join([
+        "patient", "alteration", "mechanism", "sample", "date", "therapy", "state", "trend", "vaf", "ci_low",
+        "ci_high", "depth", "alt_reads", "lod", "copy_number", "tumor_fraction", "note"])]

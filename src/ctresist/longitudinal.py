@@ -404,7 +404,10 @@ def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str,
     plot = timeline_plot(model)
     template = _env().get_template("timeline.html.j2")
     html = template.render(m=model, plot=plot, generated=generated_at())
-    svg = template.render(m=model, plot=plot, svg_only=True) if plot else None
+    svg = template.render(m=model, plot=plot, svg_only=True) if plot else (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="480" height="40">'
+        '<text x="8" y="24" font-size="13">No plot: nothing detected, or a sample without an ISO collection date '
+        '(see timeline.html)</text></svg>\n')
     write_json(model, json_out)
     with atomic_write(tsv_out) as fh:
         fh.write("\t".join(TSV_COLUMNS) + "\n")
@@ -412,9 +415,8 @@ def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str,
             fh.write("\t".join(tsv_cell(row[c]) for c in TSV_COLUMNS) + "\n")
     with atomic_write(html_out) as fh:
         fh.write(html)
-    if svg:
-        with atomic_write(os.path.splitext(html_out)[0] + ".svg") as fh:
-            fh.write(svg)
+    with atomic_write(os.path.splitext(html_out)[0] + ".svg") as fh:  # always, a declarable output
+        fh.write(svg)
 
 
 def progression_lines(by_patient: dict[str, list[dict]]) -> list[str]:
