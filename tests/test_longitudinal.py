@@ -347,3 +347,36 @@ def test_svg_written_even_without_a_plot(tmp_path):
     assert (tmp_path / "t.tsv").read_text().splitlines() == ["\t".join([
         "patient", "alteration", "mechanism", "sample", "date", "therapy", "state", "trend", "vaf", "ci_low",
         "ci_high", "depth", "alt_reads", "lod", "copy_number", "tumor_fraction", "note"])]
+
+
+def test_lookback_in_an_earlier_bam(tmp_path):
+    """EGFR patient on osimertinib: 2025-01-15 plasma read by the real annotate from a BAM built over
+    the real GRCh38 EGFR sequence (2 T790M reads of 2,800: below the call threshold, not detected);
+    2025-05-20 plasma (test_data/EGFR02_plasma.vcf.gz) calls T790M and C797S. The timeline says
+    T790M was in the reads on 2025-01-15, and alerts on C797S emerging under osimertinib."""
+    from bam_builder import C797S, LOCUS_FASTA, T790M, Reads, build_bam
+
+    if not LOCUS_FASTA.exists():
+        pytest.skip(f"shared data absent: {LOCUS_FASTA.name} (the EGFR locus sequence)")
+    from ctresist.annotate import do_annotate
+    from ctresist.catalogue import load_catalogue
+    from ctresist.interpret import Context
+
+    root = Path(__file__).resolve().parents[1]
+    bam = build_bam(tmp_path / "t0.bam", [Reads({T790M: "T"}, 2, covers=(T790M, C797S)),
+                                          Reads({}, 2798, covers=(T790M, C797S))], contig="7")
+    models = []
+    for sample, date, vcf, b in (("E_T0", "2025-01-15", "EGFR01_plasma.vcf.gz", str(bam)),
+                                 ("E_T1", "2025-05-20", "EGFR02_plasma.vcf.gz", None)):
+        ctx = Context(sample=sample, driver_text="EGFR L858R", driver="EGFR mutation", therapy_text="osimertinib",
+                      therapy=["osimertinib"], specimen="plasma", build="GRCh38")
+        m = do_annotate(ctx, str(root / "test_data" / vcf), None, load_catalogue(), bam=b)
+        m["sample"].update(patient="E", collection_date=date)
+        models.append(m)
+    t = timeline(models)
+    got = {a["alteration"]: (a["trends"], a["lookback"] and a["lookback"]["text"]) for a in t["alterations"]}
+    assert got["EGFR T790M"] == ([None, "emerging"],
+                                 "EGFR T790M: 2 of 2,800 reads on 2025-01-15, before it was called on 2025-05-20")
+    assert got["EGFR C797S"] == ([None, "emerging"], None)  # 0 of 2,800 reads earlier
+    assert ("EGFR C797S", "emerging", "2025-05-20", ["osimertinib"]) in [
+        (a["alteration"], a["trend"], a["date"], a["drugs"]) for a in t["alerts"]]
