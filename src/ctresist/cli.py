@@ -226,7 +226,8 @@ def _catalogue_genes() -> list[str]:
 def _cmd_longitudinal(args: argparse.Namespace) -> None:
     from ctresist.longitudinal import do_longitudinal
 
-    do_longitudinal(args.reports, args.patient, args.json, args.tsv, args.html)
+    do_longitudinal(args.reports, args.patient, args.json, args.tsv, args.html,
+                    therapy_file=args.therapy_file)
 
 
 def _cmd_summary(args: argparse.Namespace) -> None:
@@ -330,7 +331,10 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--patient", required=True)
     lg.add_argument("--json", required=True)
     lg.add_argument("--tsv", required=True)
-    lg.add_argument("--html", required=True)
+    lg.add_argument("--html", required=True,
+                    help="timeline page to write (timeline.svg is written beside it)")
+    lg.add_argument("--therapy-file", help="per-patient lines of therapy (TSV: drug, start, stop, "
+                    "best_response), drawn at their real dates")
     lg.set_defaults(func=_cmd_longitudinal)
 
     s = sub.add_parser("summary", help="batch summary of all samples (and failed ones)")

@@ -17,7 +17,6 @@ from ctresist.stats import vaf_ci
 #: report.json structure version; bump when the structure of the written JSON changes
 REPORT_SCHEMA = "ctresist-report/2"
 #: timeline.json structure version
-TIMELINE_SCHEMA = "ctresist-timeline/1"
 
 STATUS_ORDER = ["actionable_resistance", "resistance_low_support", "resistance_other_drugs",
                 "sensitivity_evidence", "out_of_context", "excluded"]

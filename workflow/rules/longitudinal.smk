@@ -15,6 +15,7 @@ rule longitudinal:
         ),
         tsv="results/_patients/{patient}/timeline.tsv",
         json="results/_patients/{patient}/timeline.json",
+        svg="results/_patients/{patient}/timeline.svg",
     log:
         "logs/longitudinal/{patient}.log",
     conda:
