@@ -93,11 +93,17 @@ def test_reports_are_stamped_and_say_nothing_found(ran):
 
 
 def test_longitudinal_g1202r_emerges_then_rises(ran):
-    """ALK01: G1202R absent at baseline, emerging on 2024-04-02 (0.4 %), 2.1 % on 2024-06-20."""
+    """ALK01: G1202R not called at baseline (no reads or coverage given, so absence there is not
+    assessable: a single observation, not 'emerging'), 0.4 % on 2024-04-02, rising to 2.1 % on
+    2024-06-20; both are molecular-progression alerts on alectinib."""
     t = json.loads((ran / "results" / "_patients" / "ALK01" / "timeline.json").read_text())
     [a] = t["alterations"]
-    assert (a["alteration"], a["trend"], a["first_detected"]) == ("ALK G1202R", "emerging", "2024-04-02")
+    assert (a["alteration"], a["first_detected"]) == ("ALK G1202R", "2024-04-02")
+    assert a["trends"] == [None, "single_observation", "rising"] and a["trend"] == "rising"
     assert a["values"] == [None, 0.004, 0.0211]
+    assert [(x["alteration"], x["trend"], x["date"], x["drugs"]) for x in t["alerts"]] == [
+        ("ALK G1202R", "single_observation", "2024-04-02", ["alectinib"]),
+        ("ALK G1202R", "rising", "2024-06-20", ["alectinib"])]
 
 
 def test_raw_mutect2_series_compound_emerges_on_lorlatinib(ran):
@@ -105,7 +111,9 @@ def test_raw_mutect2_series_compound_emerges_on_lorlatinib(ran):
     L1196M in cis does, and only 4th-generation inhibitors remain (preclinical)."""
     t = json.loads((ran / "results" / "_patients" / "ALK03" / "timeline.json").read_text())
     trends = {a["alteration"]: (a["trend"], a["first_detected"]) for a in t["alterations"]}
-    assert trends["ALK G1202R+L1196M"] == ("emerging", "2025-05-20")
+    assert trends["ALK G1202R+L1196M"] == ("single_observation", "2025-05-20")
+    assert [(x["alteration"], x["date"], x["drugs"]) for x in t["alerts"]] == [
+        ("ALK G1202R+L1196M", "2025-05-20", ["lorlatinib"])]
     model = json.loads((ran / "results" / "ALK03_T1_plasma" / "report.json").read_text())
     assert model["summary"]["remaining_options"] == ["neladalkib", "tpx-0131"]
     assert model["examined"]["annotation"] == "none (known-site matching)"

@@ -24,7 +24,9 @@ the latest earlier timepoint that could assess the alteration:
 
 An alert (``alerts``, kind ``molecular_progression``) is raised when an alteration that resists
 the drug given at that timepoint (the call's ``resists_current``, status actionable or possible)
-is emerging or rising there; the page shows it with the next options of the latest sample. A
+is emerging or rising there, or first detected there after earlier samples that could not rule it
+out (single_observation after the first sample: new resistance all the same); the page shows it
+with the next options of the latest sample. A
 driver mutation (``driver_evidence``) is followed the same way (row "<gene> <change> (driver)");
 its VAF rising beyond both intervals raises a ``driver_rising`` alert.
 
@@ -198,7 +200,10 @@ def timeline(reports: list[dict]) -> dict:
                   for c in calls]
         first = next(i for i, c in enumerate(calls) if c is not None)
         for i, (c, t) in enumerate(zip(calls, trends)):
-            if c is not None and t in ("emerging", "rising") and c.get("resists_current") \
+            # a first detection after earlier samples that could not rule it out (no reads or
+            # coverage there) is still new resistance to the drug of that time: an alert too
+            new = t == "single_observation" and i == first and i > 0
+            if c is not None and (t in ("emerging", "rising") or new) and c.get("resists_current") \
                     and c["status"] in ("actionable_resistance", "resistance_low_support"):
                 alerts.append({"kind": "molecular_progression", "alteration": key, "trend": t,
                                "sample": points[i]["sample"], "date": points[i]["date"],
@@ -430,7 +435,8 @@ def progression_lines(by_patient: dict[str, list[dict]]) -> list[str]:
         m = timeline(reports)
         for a in reversed(m["alerts"]):
             opts = ", ".join(m["next_options"]) or "none in the catalogue"
-            out.append(f"{patient}: {a['alteration']} {a['trend']} on {a['date']} under "
+            trend = "first detected" if a["trend"] == "single_observation" else a["trend"]
+            out.append(f"{patient}: {a['alteration']} {trend} on {a['date']} under "
                        f"{', '.join(a['drugs']) or 'no recorded therapy'}; next options: {opts}")
     return out
 
