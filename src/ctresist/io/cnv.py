@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from ctresist.errors import InputError
 from ctresist.genes import BUILDS, Gene, chrom_lengths, norm_chrom
 from ctresist.io.integrity import check_regular_file
-from ctresist.io.vcf import CNV_ALLELES, open_vcf
+from ctresist.io.vcf import CNV_ALLELES, format_values, open_vcf
 
 log = logging.getLogger("ctresist")
 
@@ -496,16 +496,10 @@ def _read_vcf(path: str, names: list[str]) -> tuple[list[Segment], dict[str, int
 
 
 def _fmt_value(path: str, v, tag: str, s: int | None) -> float | None:
-    if s is None:
-        return None
-    try:
-        arr = v.format(tag)
-    except KeyError:
-        return None
-    if arr is None:
-        return None
-    x = float(arr[s][0])
-    if math.isnan(x) or x in (-2147483648.0, -2147483647.0):  # htslib missing / vector end
+    """The first value of FORMAT ``tag`` (the VCF reader's one FORMAT parser), None if missing."""
+    vals = format_values(v, tag, s) if s is not None else None
+    x = vals[0] if vals else None
+    if x is None:
         return None
     if math.isinf(x):
         raise InputError(f"{path}: {v.CHROM}:{v.POS}: FORMAT/{tag} is infinite")

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from ctresist.errors import InputError
 from ctresist.genes import norm_chrom
 from ctresist.io import integrity
-from ctresist.io.vcf import _fmt as vcf_format
+from ctresist.io.vcf import format_values as vcf_format
 from ctresist.io.vcf import open_vcf
 
 #: VCF 4.2 breakend ALT: t[p[ t]p] ]p]t [p[t (t: one or more bases, or '.' for a single breakend)

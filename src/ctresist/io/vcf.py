@@ -376,7 +376,9 @@ def _parse_numbers(text: str) -> list[float | None] | None:
     return vals if any(v is not None for v in vals) else None
 
 
-def _fmt(v, tag: str, s: int):
+def format_values(v, tag: str, s: int):
+    """FORMAT ``tag`` of sample index ``s`` as floats (None for missing values, htslib's missing
+    and vector-end markers, NaN); numbers declared Type=String are parsed; None without the tag."""
     try:
         arr = v.format(tag)
     except KeyError:
@@ -389,6 +391,8 @@ def _fmt(v, tag: str, s: int):
         text = row.tobytes().decode("utf-8", "replace") if row.dtype.kind == "S" else str(row)
         return _parse_numbers(text)
     return [_num(x) for x in row]
+
+
 
 
 def _info_values(v, tag: str):
@@ -413,12 +417,12 @@ def _counts(v, info: VcfInfo, s: int | None, ai: int,
     and ALT index ``ai`` (0-based), by the caller's convention."""
     conv = info._convention or callers.CONVENTIONS[-1]
     site = callers.Site(ref=v.REF, alts=tuple(v.ALT), ai=ai,
-                        fmt=(lambda tag: _fmt(v, tag, s)) if s is not None else (lambda tag: None),
+                        fmt=(lambda tag: format_values(v, tag, s)) if s is not None else (lambda tag: None),
                         info=lambda tag: _info_values(v, tag), header=info._header or callers.Header(""))
     c = conv.counts(site)
     vaf, depth, alt_reads = c.vaf, c.depth, c.alt_reads
     problem = warning = None
-    ad = _fmt(v, "AD", s) if s is not None else None
+    ad = format_values(v, "AD", s) if s is not None else None
     if ad and any(x is not None and x < 0 for x in ad):
         problem = f"negative allele depth AD={ad}"
     if vaf is not None:
@@ -760,7 +764,7 @@ def _alleles(v, info: VcfInfo, ti: int | None, ni: int | None,
             if gt is not None and len(gt) >= 2:
                 sep = "|" if gt[-1] else "/"
                 var.genotype = sep.join("." if a < 0 else str(a) for a in gt[:-1])
-                ps = _fmt(v, "PS", ti)
+                ps = format_values(v, "PS", ti)
                 var.phase_set = int(ps[0]) if ps and ps[0] is not None else None
         if ni is not None:
             var.normal_vaf, _, var.normal_alt_reads, _, _ = _counts(v, info, ni, ai)
