@@ -1,8 +1,11 @@
 """Shared fixtures: tiny VCF/CNV writers so each test states its own edge case in a few lines."""
 from __future__ import annotations
 
+import csv
 import os
 import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pysam
@@ -103,3 +106,52 @@ def snakemake_env() -> dict[str, str]:
         env["SLURM_CONF"] = os.devnull
     return env
 
+
+def _ctresist(*args: str, cwd: Path = ROOT) -> None:
+    p = subprocess.run(["ctresist", *args], cwd=cwd, capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+
+
+def render_bundled(out: Path) -> dict[str, Path]:
+    """``ctresist annotate`` + ``render`` for every row of config/samples.tsv, one timeline per
+    patient and the batch summary, into ``out``; returns {name: html path}. The samples (and then
+    the patients) are independent processes writing their own folders, run two at a time."""
+    with open(ROOT / "config" / "samples.tsv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+
+    def sample(s: str) -> Path:
+        d = out / s
+        d.mkdir(parents=True)
+        _ctresist("annotate", "--sheet", "config/samples.tsv", "--sample", s, "-o", str(d / "report.json"))
+        _ctresist("render", str(d / "report.json"), "--html", str(d / "report.html"), "--tsv", str(d / "calls.tsv"))
+        return d / "report.html"
+
+    def patient(p: str) -> Path:
+        reps = [str(out / r["sample"] / "report.json") for r in rows if r["patient"] == p]
+        d = out / "_patients" / p
+        d.mkdir(parents=True)
+        _ctresist("longitudinal", *reps, "--patient", p, "--json", str(d / "timeline.json"),
+                  "--tsv", str(d / "timeline.tsv"), "--html", str(d / "timeline.html"))
+        return d / "timeline.html"
+
+    samples = [r["sample"] for r in rows]
+    patients = sorted({r["patient"] for r in rows})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pages = dict(zip(samples, pool.map(sample, samples)))
+        pages.update(zip((f"timeline_{p}" for p in patients), pool.map(patient, patients)))
+    d = out / "_batch"
+    d.mkdir()
+    _ctresist("summary", *[str(out / s / "report.json") for s in samples], "--failed",
+              "B1: test_data/missing.vcf.gz: file not found", "--tsv", str(d / "summary.tsv"),
+              "--html", str(d / "summary.html"))
+    pages["summary"] = d / "summary.html"
+    return pages
+
+
+@pytest.fixture(scope="session")
+def bundled(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
+    """The bundled samples through the CLI once per session (render_bundled): (folder, pages).
+    Shared by test_report_schema and test_report_browser, so read-only: a test that changes a
+    file works on its own copy."""
+    out = tmp_path_factory.mktemp("bundled")
+    return out, render_bundled(out)

@@ -12,7 +12,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from test_report_schema import render_bundled
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parent / "output"
@@ -141,8 +140,9 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def pages(tmp_path_factory):
-    return render_bundled(tmp_path_factory.mktemp("browser"))
+def pages(bundled):
+    """{name: html path} of the session's bundled reports (conftest.bundled; read-only)."""
+    return bundled[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,61 +1,17 @@
 """Every report the bundled samples give is valid against the published JSON Schemas, and the
-findings layer gives the exact structure a reader relies on (EGFR02: one compound finding)."""
+findings layer gives the exact structure a reader relies on (EGFR02: one compound finding).
+The reports are made once per session by the ``bundled`` fixture (tests/conftest.py)."""
 from __future__ import annotations
 
-import csv
 import json
-import subprocess
 from importlib.resources import files
-from pathlib import Path
 
 import jsonschema
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-
 
 def _schema(name: str) -> dict:
     return json.loads(files("ctresist").joinpath("schemas", name).read_text(encoding="utf-8"))
-
-
-def _run(*args: str, cwd: Path = ROOT) -> None:
-    p = subprocess.run(["ctresist", *args], cwd=cwd, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-
-
-def render_bundled(out: Path) -> dict[str, Path]:
-    """``ctresist annotate`` + ``render`` for every row of config/samples.tsv, one timeline per
-    patient and the batch summary, into ``out``; returns {name: html path}."""
-    with open(ROOT / "config" / "samples.tsv", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh, delimiter="\t"))
-    pages = {}
-    for row in rows:
-        s = row["sample"]
-        d = out / s
-        d.mkdir(parents=True)
-        _run("annotate", "--sheet", "config/samples.tsv", "--sample", s, "-o", str(d / "report.json"))
-        _run("render", str(d / "report.json"), "--html", str(d / "report.html"), "--tsv", str(d / "calls.tsv"))
-        pages[s] = d / "report.html"
-    for patient in sorted({r["patient"] for r in rows}):
-        reps = [str(out / r["sample"] / "report.json") for r in rows if r["patient"] == patient]
-        d = out / "_patients" / patient
-        d.mkdir(parents=True)
-        _run("longitudinal", *reps, "--patient", patient, "--json", str(d / "timeline.json"),
-             "--tsv", str(d / "timeline.tsv"), "--html", str(d / "timeline.html"))
-        pages[f"timeline_{patient}"] = d / "timeline.html"
-    d = out / "_batch"
-    d.mkdir()
-    _run("summary", *[str(out / r["sample"] / "report.json") for r in rows], "--failed",
-         "B1: test_data/missing.vcf.gz: file not found", "--tsv", str(d / "summary.tsv"),
-         "--html", str(d / "summary.html"))
-    pages["summary"] = d / "summary.html"
-    return pages
-
-
-@pytest.fixture(scope="module")
-def bundled(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
-    out = tmp_path_factory.mktemp("bundled")
-    return out, render_bundled(out)
 
 
 def test_every_bundled_report_validates(bundled):
