@@ -8,6 +8,7 @@ import json
 import subprocess
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jsonschema
@@ -24,11 +25,14 @@ SVG = "{http://www.w3.org/2000/svg}"
 @pytest.fixture(scope="module")
 def series(tmp_path_factory):
     out = tmp_path_factory.mktemp("lt01")
-    reports = []
-    for s in SAMPLES:
+    reports = [str(out / f"{s}.json") for s in SAMPLES]
+
+    def annotate(s: str) -> None:  # independent processes, two at a time
         subprocess.run(["ctresist", "annotate", "--sheet", "samples.tsv", "--sample", s,
                         "-o", str(out / f"{s}.json")], cwd=FIX, check=True, capture_output=True)
-        reports.append(str(out / f"{s}.json"))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(annotate, SAMPLES))
     do_longitudinal(reports, "LT01", str(out / "timeline.json"), str(out / "timeline.tsv"),
                     str(out / "timeline.html"))
     return out
@@ -336,11 +340,9 @@ def test_batch_summary_progression_lines(series):
         "LT01: ALK G1202R emerging on 2024-03-20 under alectinib; next options: brigatinib, lorlatinib"]
 
 
-def test_svg_written_even_without_a_plot(tmp_path):
+def test_svg_written_even_without_a_plot(series, tmp_path):
     """No detection at any timepoint: timeline.svg still exists (a workflow can declare it) and says why."""
-    subprocess.run(["ctresist", "annotate", "--sheet", "samples.tsv", "--sample", "LT01_T0",
-                    "-o", str(tmp_path / "a.json")], cwd=FIX, check=True, capture_output=True)
-    do_longitudinal([str(tmp_path / "a.json")], "LT01", str(tmp_path / "t.json"), str(tmp_path / "t.tsv"),
+    do_longitudinal([str(series / "LT01_T0.json")], "LT01", str(tmp_path / "t.json"), str(tmp_path / "t.tsv"),
                     str(tmp_path / "t.html"))
     root = ET.parse(tmp_path / "t.svg").getroot()
     assert root.find(f"{SVG}text").text.startswith("No plot: nothing detected")
