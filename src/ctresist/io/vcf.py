@@ -15,12 +15,14 @@ files, truncation (missing BGZF EOF block, last line without newline), untrustwo
 (streamed instead, with a note in :attr:`VcfInfo.notes`), header lines among the records,
 positions beyond the contig (including 32-bit wrap-around), and copy-number VCFs given as
 small-variant VCFs. When a valid index exists only the catalogue-gene regions are read; otherwise
-the file is streamed once.
+the file is streamed once, as text: htslib parses only the records that may overlap a catalogue
+gene and those the text checks cannot settle (:class:`_TextScan`).
 
 Unknown values stay ``None`` (missing is not zero).
 """
 from __future__ import annotations
 
+import base64
 import logging
 import math
 import os
@@ -30,6 +32,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+import numpy as np
 from cyvcf2 import VCF
 
 from ctresist import protein
@@ -557,63 +560,391 @@ def _query_regions(vcf: VCF, info: VcfInfo, genes: list[Gene]) -> list:
     return out
 
 
-def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
-    last_chrom, last_pos, done_chroms = None, 0, set()
-    last_key = None
-    spans_chrom: str | None = None
-    spans: list[tuple[int, int]] = []
-    lo, hi = 0, -1
-    limit: int | None = None
-    header_contigs = set(re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M))
-    max_pos: dict[str, int] = {}
-    n = 0
-    for v in vcf:
-        n += 1
+class _Checks:
+    """The per-record checks of a streamed file (order, duplicates, header lines among the records,
+    undeclared contigs that failed to parse, positions beyond the contig) and the gene-overlap
+    test, on cyvcf2 records. Used record by record by the cyvcf2 loop, and by the text scan
+    (:class:`_TextScan`) for every record it does not settle from the text alone."""
+
+    def __init__(self, info: VcfInfo, genes: list[Gene] | None):
+        self.info, self.genes = info, genes
+        self.last_chrom: str | None = None
+        self.last_pos = 0
+        self.done_chroms: set[str] = set()
+        self.last_key: tuple | None = None
+        self.limit: int | None = None
+        self.max_pos: dict[str, int] = {}
+        self.header_contigs = set(re.findall(r"^##contig=<ID=([^,>]+)", info.raw_header, flags=re.M))
+        self.spans_chrom: str | None = None
+        self.spans: list[tuple[int, int]] = []
+        self.lo, self.hi = 0, -1
+
+    def record(self, v, n: int) -> None:
+        """Check record ``n`` (1-based); InputError naming it when it breaks a rule."""
+        info = self.info
         info.records_seen = n
         if n % PROGRESS_EVERY == 0:
             log.info("%s: %d records streamed (at %s:%d)", info.path, n, v.CHROM, v.POS)
         chrom = v.CHROM
-        if chrom != last_chrom:
+        if chrom != self.last_chrom:
             if chrom.startswith("#"):  # before touching REF: cyvcf2 crashes on such half-parsed records
                 raise _header_line_error(info, v, n)
-            if chrom not in header_contigs:
+            if chrom not in self.header_contigs:
                 _check_parsed(info, v, n)
-            if chrom in done_chroms:
-                raise InputError(f"{info.path}: record {n} ({chrom}:{v.POS}): records are not "
-                                 "sorted (chromosome seen before); sort with 'bcftools sort'")
-            if last_chrom is not None:
-                done_chroms.add(last_chrom)
-                max_pos[last_chrom] = last_pos
-            last_chrom, last_pos = chrom, 0
-            limit = _contig_limit(info, chrom)
+            self.new_chrom(chrom, v.POS, n)
         pos = v.POS
-        if limit is not None and pos > limit:
-            raise _beyond_error(info, chrom, pos, limit, n)
-        if pos < last_pos:
+        if self.limit is not None and pos > self.limit:
+            raise _beyond_error(info, chrom, pos, self.limit, n)
+        if pos < self.last_pos:
             raise InputError(f"{info.path}: record {n} ({chrom}:{pos}): records are not sorted "
-                             f"(after {chrom}:{last_pos}); sort with 'bcftools sort'")
+                             f"(after {chrom}:{self.last_pos}); sort with 'bcftools sort'")
         key = (chrom, pos, v.REF, tuple(v.ALT))
-        if key == last_key:
+        if key == self.last_key:
             raise InputError(f"{info.path}: record {n} ({chrom}:{pos}): duplicate of the "
                              "previous record; remove duplicates with 'bcftools norm -d exact'")
-        last_key, last_pos = key, pos
-        if genes is None:
+        self.last_key, self.last_pos = key, pos
+
+    def new_chrom(self, chrom: str, pos: int, n: int) -> None:
+        if chrom in self.done_chroms:
+            raise InputError(f"{self.info.path}: record {n} ({chrom}:{pos}): records are not "
+                             "sorted (chromosome seen before); sort with 'bcftools sort'")
+        if self.last_chrom is not None:
+            self.done_chroms.add(self.last_chrom)
+            self.max_pos[self.last_chrom] = self.last_pos
+        self.last_chrom, self.last_pos = chrom, 0
+        self.limit = _contig_limit(self.info, chrom)
+
+    def set_spans(self, chrom: str) -> None:
+        """Gene spans of ``chrom`` and their bounds, looked up once per chromosome."""
+        if chrom != self.spans_chrom:
+            self.spans_chrom = chrom
+            self.spans = [(g.start, g.end) for g in self.genes or () if g.chrom == norm_chrom(chrom)]
+            self.lo = min((s for s, _ in self.spans), default=0)
+            self.hi = max((e for _, e in self.spans), default=-1)
+
+    def wanted(self, v) -> bool:
+        """Whether record ``v`` overlaps a gene span (its end as htslib has it, INFO/END included)."""
+        self.set_spans(v.CHROM)
+        if v.POS <= self.hi:  # cheap bounds of all spans first: most records are outside them
+            pos, end = v.POS, v.end
+            return end >= self.lo and any(pos <= e and end >= s for s, e in self.spans)
+        return False
+
+    def finish(self) -> None:
+        info = self.info
+        if self.last_chrom is not None:
+            self.max_pos[self.last_chrom] = self.last_pos
+        info.max_pos = self.max_pos
+        if self.genes and self.max_pos and not any(_known_chrom(c) for c in self.max_pos):
+            raise _unknown_contigs_error(info.path, list(self.max_pos))
+
+
+def _stream(vcf: VCF, info: VcfInfo, genes: list[Gene] | None) -> Iterator:
+    """Every record (``genes`` None) or those overlapping ``genes``, in one pass, checked by
+    :class:`_Checks`. With genes, a VCF text file (plain, gzip or BGZF) is scanned as text
+    (:class:`_TextScan`) and only the records that may overlap a gene are parsed by htslib."""
+    checks = _Checks(info, genes)
+    if genes:
+        scan = _TextScan.open(info.path, checks)
+        if scan is not None:
+            yield from scan.records()
+            checks.finish()
+            return
+    n = 0
+    for v in vcf:
+        n += 1
+        checks.record(v, n)
+        if genes is None or checks.wanted(v):
             yield v
-            continue
-        if chrom != spans_chrom:  # gene spans of this chromosome, looked up once per chromosome
-            spans_chrom = chrom
-            spans = [(g.start, g.end) for g in genes if g.chrom == norm_chrom(chrom)]
-            lo = min((s for s, _ in spans), default=0)
-            hi = max((e for _, e in spans), default=-1)
-        if pos <= hi:  # cheap bounds of all spans first: most records are outside them
-            end = v.end
-            if end >= lo and any(pos <= e and end >= s for s, e in spans):
-                yield v
-    if last_chrom is not None:
-        max_pos[last_chrom] = last_pos
-    info.max_pos = max_pos
-    if genes and max_pos and not any(_known_chrom(c) for c in max_pos):
-        raise _unknown_contigs_error(info.path, list(max_pos))
+    checks.finish()
+
+
+class _TextScan:
+    """One pass over a VCF's text, parsing with htslib only what matters (issue #14: htslib's full
+    parse of every record was most of the streaming time).
+
+    The text is read in ~0.5 MB pieces of whole lines and each piece is checked with numpy: column
+    count (the #CHROM line's), CHROM, POS (1-9 digits), order and contig length. A run of lines
+    that pass (same CHROM as the line before, POS increasing) is settled from the text: the
+    record count, the last position, and which lines may overlap a gene span: POS + the line's
+    length reaches the span (the REF is shorter than the line), or the line has INFO/END (or
+    SVLEN) and POS is before the last span end. Only those lines are parsed, by a cyvcf2 reader
+    on the file's header and these lines, and go through the exact overlap test of
+    :meth:`_Checks.wanted`, as when every record was parsed. Every other line (a new CHROM not
+    declared in the header, an equal or smaller POS, a header line, a wrong column count, an
+    unreadable POS, a position beyond the contig) starts a window of up to ``WINDOW`` lines that
+    are parsed by htslib and checked record by record by :meth:`_Checks.record`, as before; so
+    every error message is the same. The one check that no longer sees every record: values
+    that htslib cannot parse (``AD=1,x``) in a record outside the gene spans no longer stop the
+    run; inside them they still do.
+    """
+
+    PIECE = 1 << 16  # bytes per read (about one BGZF block): a corrupt block loses no earlier line
+    CHUNK = 1 << 19  # bytes of whole lines checked together
+    WINDOW = 64  # lines parsed by htslib after a line the text check does not settle
+    MAX_CHROM = 64  # longer CHROM names are left to htslib
+    MAX_HEADER = 1 << 26  # a longer header is left to htslib
+
+    def __init__(self, path: str, fh, header: bytes, first: bytes, checks: _Checks):
+        self.path, self.fh, self.checks, self.info = path, fh, checks, checks.info
+        if not header.startswith(b"##fileformat"):
+            header = b"##fileformat=VCFv4.2\n" + header  # as open_vcf reads such a file
+        self.header = header
+        chrom_line = header.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        self.want_tabs = chrom_line.count(b"\t")
+        self.rest = first
+        self.n = 0
+        self.key_line: tuple[bytes, int] | None = None  # (chunk, start) of the last settled line
+
+    @classmethod
+    def open(cls, path: str, checks: _Checks) -> _TextScan | None:
+        """A scan of ``path``, positioned at its first data line; None for BCF or anything whose
+        header cannot be split off as text (then cyvcf2 reads every record)."""
+        import gzip
+
+        with open(path, "rb") as raw:
+            head = raw.read(18)
+        if head[:2] == b"\x1f\x8b":
+            if len(head) >= 16 and head[12:14] == b"BC":
+                from pysam.libcbgzf import BGZFile  # htslib's BGZF reader, faster than gzip
+
+                fh = BGZFile(path, "rb")
+            else:
+                fh = gzip.open(path, "rb")
+        else:
+            fh = open(path, "rb")
+        try:
+            data = bytearray(fh.read(cls.PIECE))
+            seen = 0  # bytes of data already searched for the #CHROM line
+            while data.startswith(b"#") and len(data) < cls.MAX_HEADER:
+                # the header htslib reads: the lines up to the first #CHROM line
+                at = 0 if data.startswith(b"#CHROM") else data.find(b"\n#CHROM", max(0, seen - 7)) + 1
+                end = data.find(b"\n", at) if at or data.startswith(b"#CHROM") else -1
+                if end >= 0:
+                    header = bytes(data[:end + 1])
+                    if all(ln.startswith(b"#") for ln in header.split(b"\n")[:-1]):
+                        return cls(path, fh, header, bytes(data[end + 1:]), checks)
+                    break
+                seen = len(data)
+                more = fh.read(cls.PIECE)
+                if not more:
+                    break
+                data += more
+            fh.close()  # BCF, or no #CHROM line: htslib's reading decides
+            return None
+        except BaseException:
+            fh.close()
+            raise
+
+    def records(self) -> Iterator:
+        """The records that overlap the gene spans, checked as described in the class doc."""
+        try:
+            pending = self.rest
+            eof = False
+            while not eof:
+                parts = [pending]
+                size = len(pending)
+                error = None
+                while size < self.CHUNK:
+                    try:
+                        more = self.fh.read(self.PIECE)
+                    except Exception as exc:  # corrupt compressed data: check the lines before it
+                        error = exc
+                        more = b""
+                    if not more:
+                        eof = True
+                        break
+                    parts.append(more)
+                    size += len(more)
+                data = b"".join(parts)
+                cut = data.rfind(b"\n") + 1
+                cut_short = eof and error is None and cut < len(data)
+                if cut_short:  # a last line without end of line: htslib reads it (may fail)
+                    data, cut = data + b"\n", len(data) + 1
+                pending = data[cut:]
+                if cut:
+                    yield from self._chunk(data[:cut], cut_short)
+                if error is not None:
+                    raise error
+        finally:
+            self.fh.close()
+
+    # --- one chunk of whole lines ---------------------------------------------------------------
+
+    def _chunk(self, data: bytes, cut_short: bool = False) -> Iterator:
+        """The records of ``data`` (whole lines) that overlap the gene spans; cut_short: its last
+        line had no end of line (it is left to htslib)."""
+
+        a = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(a == 10)
+        n_lines = len(ends)
+        starts = np.empty(n_lines, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        tabs = np.flatnonzero(a == 9)
+        ok = np.zeros(n_lines, dtype=bool)
+        pos = np.zeros(n_lines, dtype=np.int64)
+        t1 = np.zeros(n_lines, dtype=np.int64)
+        if len(tabs) >= 2 and self.want_tabs >= 7:
+            first_tab = np.searchsorted(tabs, starts)
+            ok = (np.searchsorted(tabs, ends) - first_tab == self.want_tabs) & (a[starts] != 35)
+            first_tab = np.minimum(first_tab, len(tabs) - 2)
+            t1 = tabs[first_tab]
+            digits = tabs[first_tab + 1] - t1 - 1
+            clen = t1 - starts
+            ok &= (digits >= 1) & (digits <= 9) & (clen <= self.MAX_CHROM)
+            for k in range(int(digits[ok].max()) if ok.any() else 0):
+                use = ok & (digits > k)
+                d = a[np.minimum(t1 + 1 + k, len(a) - 1)].astype(np.int64) - 48
+                ok &= ~(use & ((d < 0) | (d > 9)))
+                pos = np.where(use, pos * 10 + d, pos)
+            ok &= pos >= 1
+            # CHROM equal to the line before's, POS increasing: the run continues
+            same = np.zeros(n_lines, dtype=bool)
+            same[1:] = clen[1:] == clen[:-1]
+            for k in range(int(clen[ok].max()) if ok.any() else 0):
+                use = same[1:] & (clen[1:] > k)
+                same[1:] &= ~use | (a[np.minimum(starts[1:] + k, len(a) - 1)] == a[starts[:-1] + k])
+            good = ok.copy()
+            good[0] = False
+            good[1:] &= same[1:] & ok[:-1] & (pos[1:] > pos[:-1])
+        else:
+            good = ok
+        if cut_short:
+            ok[-1] = good[-1] = False
+        breaks = np.flatnonzero(~good)
+        wide = None  # lines with END= or SVLEN= (htslib's record end may be past REF), when needed
+        length = ends - starts
+        checks = self.checks
+        i = 0
+        while i < n_lines:
+            if not (ok[i] and self._settle(data, i, starts, t1, pos)):
+                stop = min(n_lines, i + self.WINDOW)
+                yield from self._parse(data[starts[i]:ends[stop - 1] + 1], stop - i, check=True)
+                i = stop
+                continue
+            nb = np.searchsorted(breaks, i + 1)
+            j = int(breaks[nb]) if nb < len(breaks) else n_lines
+            if checks.limit is not None and pos[j - 1] > checks.limit:
+                j = i + int(np.searchsorted(pos[i:j], checks.limit, side="right"))
+            # lines i..j-1 are records of checks.last_chrom in increasing order within the contig
+            n0 = self.n
+            self.n += j - i
+            if self.n // PROGRESS_EVERY > n0 // PROGRESS_EVERY:
+                k = i + (self.n // PROGRESS_EVERY) * PROGRESS_EVERY - n0 - 1
+                log.info("%s: %d records streamed (at %s:%d)", self.info.path,
+                         (self.n // PROGRESS_EVERY) * PROGRESS_EVERY, checks.last_chrom, int(pos[k]))
+            self.info.records_seen = self.n
+            checks.last_pos = int(pos[j - 1])
+            checks.last_key = None  # the text key of line j-1, made when needed (_settle)
+            self.key_line = (data, int(starts[j - 1]))
+            checks.set_spans(checks.last_chrom)
+            if checks.spans and pos[i] <= checks.hi:
+                if wide is None:
+                    wide = self._wide(a, ends)
+                p, ln = pos[i:j], length[i:j]
+                maybe = (p <= checks.hi) & wide[i:j]
+                for s, e in checks.spans:
+                    maybe |= (p <= e) & (p + ln >= s)
+                hits = np.flatnonzero(maybe)
+                if len(hits):
+                    lines = b"".join(data[starts[i + h]:ends[i + h] + 1] for h in hits)
+                    yield from self._parse(lines, len(hits), check=False,
+                                           numbers=[n0 + int(h) + 1 for h in hits])
+            i = j
+
+    @staticmethod
+    def _wide(a, ends):
+        """Lines that contain ``END=`` or ``SVLEN=`` (INFO/END sets the end htslib gives a record)."""
+        wide = np.zeros(len(ends), dtype=bool)
+        eq = np.flatnonzero(a == 61)  # '='
+        for tag in (b"END", b"SVLEN"):
+            at = eq[eq >= len(tag)]
+            hit = np.ones(len(at), dtype=bool)
+            for k, byte in enumerate(reversed(tag), start=1):
+                hit &= a[at - k] == byte
+            wide[np.searchsorted(ends, at[hit])] = True
+        return wide
+
+    @staticmethod
+    def _text_key(data: bytes, start: int) -> tuple:
+        """(CHROM, POS, REF, ALT tuple) of the line at ``start`` as cyvcf2 gives them."""
+        f = data[start:data.index(b"\n", start)].split(b"\t", 5)
+        alt = f[4].decode("utf-8", "replace")
+        return (f[0].decode("utf-8", "replace"), int(f[1]), f[3].decode("utf-8", "replace"),
+                tuple(alt.split(",")) if alt != "." else ())
+
+    def _settle(self, data: bytes, i: int, starts, t1, pos) -> bool:
+        """Whether line ``i`` (columns and POS readable) passes the checks from its text alone;
+        if so the state is updated for it (a new contig). False: htslib must read it."""
+        checks = self.checks
+        try:
+            chrom = data[starts[i]:t1[i]].decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        p = int(pos[i])
+        if chrom != checks.last_chrom:
+            if chrom not in checks.header_contigs or chrom in checks.done_chroms:
+                return False  # htslib and _Checks.record decide (and name the record)
+            limit = _contig_limit(self.info, chrom)
+            if limit is not None and p > limit:
+                return False
+            checks.new_chrom(chrom, p, self.n + 1)
+            return True
+        if checks.limit is not None and p > checks.limit:
+            return False
+        if p > checks.last_pos:
+            return True
+        if p < checks.last_pos:
+            return False
+        # same position as the record before: a duplicate only if REF and ALT are the same too
+        if checks.last_key is None:
+            checks.last_key = self._text_key(*self.key_line)
+        key = self._text_key(data, int(starts[i]))
+        if key == checks.last_key:
+            return False
+        checks.last_key = key
+        return True
+
+    def _reader(self, lines: bytes) -> VCF:
+        """A cyvcf2 reader of the header followed by ``lines`` (in memory)."""
+        url = "data:;base64," + base64.b64encode(self.header + lines).decode("ascii")
+        return VCF(url, gts012=False, lazy=True)
+
+    def _parse(self, lines: bytes, count: int, check: bool, numbers: list[int] | None = None
+               ) -> Iterator:
+        """Parse ``count`` lines with htslib. check: they follow the lines read so far and are
+        checked by _Checks.record; else they are the gene-span candidates numbered ``numbers``,
+        already checked as text."""
+        checks, info = self.checks, self.info
+        vcf = self._reader(lines)
+        before = vcf.raw_header
+        try:
+            k = 0  # records read from this reader
+            while True:
+                # a record htslib cannot parse is named by records_seen + 1 (read_variants)
+                info.records_seen = self.n if check else numbers[min(k, count - 1)] - 1
+                v = next(vcf, None)
+                if v is None:
+                    break
+                k += 1
+                if check:
+                    self.n += 1
+                    checks.record(v, self.n)
+                    self.key_line = None
+                else:
+                    info.records_seen = numbers[min(k, count) - 1]
+                if checks.wanted(v):
+                    yield v
+            info.records_seen = self.n
+        finally:
+            # htslib adds the contigs, INFO, FORMAT and FILTER tags it did not find in the header
+            # (with one warning each); the next reader starts from that header, as one reader of
+            # the whole file would, so the warnings are not repeated
+            after = vcf.raw_header
+            if after != before:
+                self.header = after.encode("utf-8")
+            vcf.close()
 
 
 def _check_parsed(info: VcfInfo, v, n: int) -> None:
