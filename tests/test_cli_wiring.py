@@ -220,4 +220,4 @@ def test_workflow_fusion_and_coverage_columns_reach_the_report(repo_copy):
     cfg.write_text(cfg.read_text().replace("ctdna: {}", "ctdna: {background: 0.001}"))
     dry = subprocess.run([*smk, "-n"], cwd=repo_copy, env=snakemake_env(), capture_output=True,
                          text=True, check=True)
-    assert "results/P1_plasma/report.json" in dry.stdout and "rule annotate:" in dry.stdout
+    assert "results/P1_plasma/report.json" in dry.stdout and "rule annotate_00000:" in dry.stdout

@@ -193,11 +193,12 @@ def test_user_configfile_reaches_every_job(repo_copy):
     """#8.8: `snakemake --configfile mine.yaml` with plasma min_alt_reads 20: ALK01_T1 G1202R
     (12 alt reads of 3000, VAF 0.4 %) is low support, as through the CLI with the same config;
     with the shipped thresholds (min_alt_reads 3) the same sample is actionable. Changing tissue
-    thresholds then reruns only the tissue sample's jobs."""
+    thresholds then reruns only the tissue sample's jobs (one patient per annotate group here;
+    with the default grouping, the group that holds the tissue sample)."""
     write_sheet(repo_copy, ALK01_T1, ALK02, name="mine.tsv")
     mine = repo_copy / "mine.yaml"
     mine.write_text("samples: config/mine.tsv\nlongitudinal: false\nannotations: annotations\n"
-                    "thresholds:\n  plasma:\n    min_alt_reads: 20\n")
+                    "patients_per_job: 1\nthresholds:\n  plasma:\n    min_alt_reads: 20\n")
     proc = smk(repo_copy, "--configfile", str(mine), check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     got, th = calls(repo_copy, "ALK01_T1_plasma")
@@ -212,9 +213,11 @@ def test_user_configfile_reaches_every_job(repo_copy):
     # only the tissue sample depends on tissue thresholds: its one job
     mine.write_text(mine.read_text() + "  tissue:\n    min_vaf: 0.05\n")
     dry = smk(repo_copy, "-n", "--configfile", str(mine))
-    assert jobs_to_run(dry) == {"annotate": 1, "summary": 1, "default": 1}, dry.stdout + dry.stderr
-    assert "results/ALK02_tissue/report.json" in dry.stdout
-    # the shipped thresholds: actionable again
+    assert jobs_to_run(dry) == {"annotate_00001": 1, "summary": 1, "check": 1, "default": 1}, \
+        dry.stdout + dry.stderr
+    assert "output: results/ALK02_tissue/report.json" in dry.stdout
+    assert "results/ALK01_T1_plasma/report.json," not in dry.stdout.split("rule summary")[0]
+    # the shipped thresholds: actionable again (both patients in one group: the default)
     mine.write_text("samples: config/mine.tsv\nlongitudinal: false\nannotations: annotations\n")
     proc = smk(repo_copy, "--configfile", str(mine), check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -223,16 +226,39 @@ def test_user_configfile_reaches_every_job(repo_copy):
 
 
 def test_appending_a_sample_runs_only_its_jobs(repo_copy):
-    """#14.6: a new row adds its annotate/render, its patient's timeline and the summary, nothing
-    else; a catalogue changelog edit reruns nothing."""
-    write_sheet(repo_copy, ALK02)
-    assert smk(repo_copy).returncode == 0
+    """#14.6: a new patient's row adds its annotate group, its outputs, its timeline and the
+    summary, nothing else; a new timepoint of a patient reruns that patient's group (its samples'
+    outputs and its timeline) and nothing of the other patients; a catalogue changelog edit reruns
+    nothing. Two patients per annotate group here: the first two patients share one."""
     write_sheet(repo_copy, ALK02, ALK01_T1)
+    cfg = repo_copy / "config" / "config.yaml"
+    cfg.write_text(cfg.read_text() + "patients_per_job: 2\n")
+    assert smk(repo_copy).returncode == 0
+    egfr = ALK01_T1.replace("ALK01_T1_plasma", "EGFR01_plasma").replace("ALK01\t", "EGFR01\t") \
+        .replace("test_data/ALK01_T1_plasma.vcf.gz", "test_data/EGFR01_plasma.vcf.gz") \
+        .replace("EML4-ALK\tAlecensa", "EGFR L858R\tosimertinib")
+    write_sheet(repo_copy, ALK02, ALK01_T1, egfr)
     changelog = repo_copy / "annotations" / "catalogue" / "CHANGELOG.md"
     changelog.write_text(changelog.read_text() + "\n")
     dry = smk(repo_copy, "-n")
-    assert jobs_to_run(dry) == {"annotate": 1, "longitudinal": 1, "summary": 1, "default": 1}
-    assert "results/ALK02_tissue/report.json" not in dry.stdout.replace("input: results/ALK02_tissue/report.json", "")
+    assert jobs_to_run(dry) == {"annotate_00001": 1, "summary": 1, "check": 1, "default": 1}, \
+        dry.stdout
+    first = dry.stdout.split("rule summary")[0]
+    assert "results/EGFR01_plasma/report.json" in first
+    assert "results/_patients/EGFR01/timeline.html" in first
+    for old in ("ALK02_tissue", "ALK01_T1_plasma"):
+        assert f"results/{old}/report.json" not in first
+    assert smk(repo_copy).returncode == 0
+    # a new timepoint of ALK01 (first group): that group's samples and timelines only
+    t2 = ALK01_T1.replace("ALK01_T1_plasma", "ALK01_T2_plasma").replace("2024-04-02", "2024-07-01")
+    write_sheet(repo_copy, ALK02, ALK01_T1, egfr, t2)
+    dry = smk(repo_copy, "-n")
+    assert jobs_to_run(dry) == {"annotate_00000": 1, "summary": 1, "check": 1, "default": 1}, \
+        dry.stdout
+    first = dry.stdout.split("rule summary")[0]
+    assert "results/ALK01_T2_plasma/report.json" in first
+    assert "results/_patients/ALK01/timeline.html" in first
+    assert "EGFR01" not in first
 
 
 def test_strict_config_schema_names_the_misspelt_key(repo_copy):

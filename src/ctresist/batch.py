@@ -11,7 +11,7 @@ from pathlib import Path
 #: a failure reason longer than this is cut (the whole line stays in the sample's log)
 MAX_REASON = 500
 #: files in the annotations folder that never change a call
-NOT_KNOWLEDGE = {"README.md", "CHANGELOG.md", "known_alleles.md"}
+NOT_KNOWLEDGE = {"README.md", "CHANGELOG.md", "known_alleles.md", "validated.yaml"}
 
 
 def knowledge_files(annotations: str | os.PathLike[str]) -> list[str]:
@@ -46,12 +46,21 @@ def failure_reason(log: str | os.PathLike[str], cap: int = MAX_REASON) -> str:
     return reason
 
 
-def failed_samples(samples: list[str], results: str, logs: str) -> list[str]:
-    """``sample: reason`` for each sample without a report."""
+def failed_samples(samples: list[str], results: str, logs: str,
+                   groups: dict[str, str] | None = None) -> list[str]:
+    """``sample: reason`` for each sample without a report. A sample without a log of its own
+    whose annotate group (``groups``: {sample: group}) failed as a whole gets the group's reason."""
     out = []
     for s in samples:
         if not os.path.exists(os.path.join(results, s, "report.json")):
-            out.append(f"{s}: {failure_reason(os.path.join(logs, 'annotate', f'{s}.log'))}")
+            log = os.path.join(logs, "annotate", f"{s}.log")
+            group = (groups or {}).get(s)
+            group_log = os.path.join(logs, "annotate", "_groups", f"{group}.log")
+            if not os.path.exists(log) and group and os.path.exists(group_log):
+                reason = f"its annotate group {group} failed: {failure_reason(group_log)}"
+            else:
+                reason = failure_reason(log)
+            out.append(f"{s}: {reason}")
     return out
 
 
@@ -60,8 +69,20 @@ def summarise(reports: list[str], failed: list[str], tsv: str, html: str,
               patients: dict[str, str] | None = None) -> None:
     """Batch summary (TSV + HTML) and, when asked, the MultiQC custom content; ``patients``
     ({sample: patient}, from the sheet) names the patient of a failed sample."""
+    from ctresist.failed import read_failed
     from ctresist.longitudinal import do_batch_summary
 
+    ok, failed, patients = [], list(failed), dict(patients or {})
+    for path in reports:  # a failure report ("not analysed") is a failed sample, with its reason
+        model = read_failed(path)
+        if model is None:
+            ok.append(path)
+            continue
+        what = model.get("sample") if isinstance(model.get("sample"), dict) else {}
+        sample = str(what.get("sample") or os.path.basename(os.path.dirname(path)))
+        failed.append(f"{sample}: {model.get('error', '')}")
+        patients.setdefault(sample, str(what.get("patient", "")))
+    reports = ok
     do_batch_summary(reports, failed, tsv, html, patients=patients)
     if mqc_tsv and mqc_yaml:
         from ctresist.multiqc import write_multiqc
@@ -70,7 +91,8 @@ def summarise(reports: list[str], failed: list[str], tsv: str, html: str,
 
 
 def write_failure_summary(samples: list[str], results: str = "results", logs: str = "logs",
-                          patients: dict[str, str] | None = None) -> None:
+                          patients: dict[str, str] | None = None,
+                          groups: dict[str, str] | None = None) -> None:
     """After a failed run (e.g. --keep-going): the summary lists every sample, failed ones with
     their reason and patient (``patients``: {sample: patient} from the sheet). In-process, so no
     argument-list limit however many samples or long reasons."""
@@ -80,7 +102,8 @@ def write_failure_summary(samples: list[str], results: str = "results", logs: st
     reports = [r for r in reports if os.path.exists(r)]
     out = os.path.join(results, "_batch")
     try:
-        summarise(reports, failed_samples(samples, results, logs), os.path.join(out, "summary.tsv"),
+        summarise(reports, failed_samples(samples, results, logs, groups),
+                  os.path.join(out, "summary.tsv"),
                   os.path.join(out, "summary.html"), os.path.join(out, "ctresist_mqc.tsv"),
                   os.path.join(out, "ctresist_mqc.yaml"), patients=patients)
     except Exception as exc:  # the run already failed: say why the summary is missing too

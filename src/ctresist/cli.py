@@ -110,7 +110,7 @@ def _cmd_annotate(args: argparse.Namespace) -> None:
     model["sample"]["extra"] = {}
     write_json(model, args.output)
     if args.html or args.tsv:  # render in the same process (the workflow: one job per sample)
-        _render(args.output, args.html, args.tsv)
+        _render(args.output, args.html, args.tsv, checked=True)  # written just now, by us
     s = model["summary"]
     log.info("%s: %s (%d calls)", ctx.sample, s["headline"], len(model["calls"]))
 
@@ -146,18 +146,131 @@ def _cmd_render(args: argparse.Namespace) -> None:
     _render(args.json, args.html, args.tsv)
 
 
-def _render(path: str, html: str | None, tsv: str | None) -> None:
-    from ctresist.report import write_html, write_tsv
+def _render(path: str, html: str | None, tsv: str | None, checked: bool = False) -> None:
+    """HTML and TSV from a report JSON; one written by another program or version is checked
+    against the report schema first (``checked``: written by this process, skip it)."""
+    from ctresist.findings import with_findings
+    from ctresist.report import check_model, write_html, write_tsv
 
     try:
         with open(path, encoding="utf-8") as fh:
             model = json.load(fh)
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: cannot read report JSON ({exc})") from exc
+    model = with_findings(model) if checked else check_model(model, path)
     if tsv:
-        write_tsv(model, tsv, source=path)
+        write_tsv(model, tsv, source=path, checked=True)
     if html:
-        write_html(model, html, source=path)
+        write_html(model, html, source=path, checked=True)
+
+
+def _cmd_annotate_batch(args: argparse.Namespace) -> None:
+    """Several samples, and then their patients' timelines, in one process (the workflow's
+    annotate job: imports and knowledge load once per group, not once per sample). Each runs
+    exactly as ``ctresist annotate`` / ``ctresist longitudinal`` with its own arguments, its own
+    ``--timeout`` and its own log. A sample that fails fails alone: its report files become
+    failure reports (``ctresist.failed``: "not analysed" and the error line of its log), its
+    patient's timeline is made from the patient's other samples; the job itself succeeds."""
+    from ctresist.failed import write_failed
+
+    try:
+        jobs = json.loads(args.jobs)
+        samples, timelines = jobs["samples"], jobs.get("timelines", [])
+        for job in [*samples, *timelines]:
+            if not (isinstance(job.get("argv"), list) and all(isinstance(a, str) for a in job["argv"])
+                    and isinstance(job.get("log"), str) and isinstance(job.get("outputs"), list)):
+                raise ValueError(f"malformed job {job!r}")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InputError(f"annotate-batch --jobs: expected {{\"samples\": [...], \"timelines\": "
+                         f"[...]}} as the workflow writes it ({exc})") from None
+    ok: dict[str, str] = {}  # sample -> its report.json
+    failed: list[str] = []
+    for job in samples:
+        rc = _run_logged(["--timeout", str(args.sample_timeout), *job["argv"]], job["log"])
+        if rc == 130:
+            raise KeyboardInterrupt
+        if rc == 0:
+            ok[job["sample"]] = job["outputs"][0]
+        else:
+            failed.append(job["sample"])
+            write_failed(job["outputs"], job.get("what") or {"sample": job["sample"]},
+                         _error_line(job["log"], rc))
+    for job in timelines:
+        reports = [ok[s] for s in job["samples"] if s in ok]
+        what = {"patient": job["patient"]}
+        if not reports:
+            write_failed(job["outputs"], what, "no sample of this patient could be analysed: "
+                         + "; ".join(f"{s}: see its report" for s in job["samples"]))
+            continue
+        rc = _run_logged(["--timeout", str(args.sample_timeout), job["argv"][0], *reports,
+                          *job["argv"][1:]], job["log"])
+        if rc == 130:
+            raise KeyboardInterrupt
+        if rc:
+            write_failed(job["outputs"], what, _error_line(job["log"], rc))
+    log.info("%d sample(s) annotated, %d failed%s; %d timeline(s)", len(ok), len(failed),
+             f" ({', '.join(failed)})" if failed else "", len(timelines))
+
+
+def _error_line(log_path: str, rc: int) -> str:
+    from ctresist.batch import failure_reason
+
+    reason = failure_reason(log_path)
+    return reason if reason != "failed without an error message" else f"exit status {rc}"
+
+
+def _run_logged(argv: list[str], log_path: str) -> int:
+    """``ctresist ARGV`` in this process, its stderr (log lines, error line, htslib) into
+    ``log_path``; the exit status."""
+    sys.stderr.flush()
+    os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
+    saved, outer = os.dup(2), sys.stderr
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    os.dup2(fd, 2)
+    os.close(fd)
+    sys.stderr = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+    try:
+        try:
+            args = build_parser().parse_args(argv)
+        except SystemExit as exc:  # argparse printed its usage error into the log
+            return exc.code if isinstance(exc.code, int) else 2
+        if args.command not in ("annotate", "longitudinal"):
+            print(f"ctresist: error: annotate-batch runs 'annotate' and 'longitudinal' only, not "
+                  f"{args.command!r}", file=sys.stderr)
+            return 2
+        return _run(args)
+    finally:
+        sys.stderr.flush()
+        sys.stderr.close()
+        sys.stderr = outer
+        os.dup2(saved, 2)
+        os.close(saved)
+        logging.basicConfig(level=logging.getLogger().level, stream=sys.stderr, force=True,
+                            format="%(asctime)s ctresist %(levelname)s: %(message)s")
+
+
+def _cmd_check_summary(args: argparse.Namespace) -> None:
+    """The batch's final check: an error naming the samples that were not analysed (so that the
+    workflow does not end in success while a sample has failed), else ``-o`` says all were."""
+    import csv
+
+    from ctresist.atomic import atomic_write
+
+    try:
+        with open(args.summary, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh, delimiter="\t"))
+    except OSError as exc:
+        raise InputError(f"{args.summary}: cannot read the batch summary ({exc.strerror})") from None
+    if not rows or "outcome" not in rows[0]:
+        raise InputError(f"{args.summary}: not a ctresist batch summary (no 'outcome' column)")
+    failed = [r["sample"] for r in rows if r["outcome"] != "ok"]
+    if failed:
+        shown = ", ".join(failed[:10]) + (f" and {len(failed) - 10} more" if len(failed) > 10 else "")
+        raise InputError(f"{args.summary}: {len(failed)} of {len(rows)} sample(s) not analysed "
+                         f"({shown}); each one's reason is in that file (and its report); fix "
+                         "those inputs and rerun")
+    with atomic_write(args.output) as fh:
+        fh.write(f"all {len(rows)} samples analysed\n")
 
 
 def _cmd_catalogue(args: argparse.Namespace) -> None:
@@ -178,7 +291,11 @@ def _cmd_catalogue(args: argparse.Namespace) -> None:
         print(f"imported {len(rows)} CIViC entries into {args.output}; skipped "
               + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
         return
-    cat = catmod.load_catalogue(args.catalogue)
+    if args.action == "stamp":
+        sha = catmod.stamp_validated(args.catalogue)
+        print(f"catalogue rows checked; {catmod.VALIDATED} = {sha}")
+        return
+    cat = catmod.load_catalogue(args.catalogue, check_rows=args.action == "validate")
     if args.action == "validate":
         genes: dict[str, int] = {}
         for e in cat.entries:
@@ -231,7 +348,7 @@ def _cmd_longitudinal(args: argparse.Namespace) -> None:
 
 
 def _cmd_summary(args: argparse.Namespace) -> None:
-    from ctresist.longitudinal import do_batch_summary
+    from ctresist.batch import summarise
 
     failed = list(args.failed or [])
     if args.failed_from:
@@ -252,7 +369,7 @@ def _cmd_summary(args: argparse.Namespace) -> None:
         from ctresist.sheet import read_sheet
 
         patients = read_sheet(args.sheet, check_files=False, check_values=False)["patient"].to_dict()
-    do_batch_summary(args.reports, failed, args.tsv, args.html, patients=patients)
+    summarise(args.reports, failed, args.tsv, args.html, patients=patients)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -312,8 +429,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--tsv", help="TSV of the calls to write")
     r.set_defaults(func=_cmd_render)
 
-    c = sub.add_parser("catalogue", help="validate, list, search or export the catalogue")
-    c.add_argument("action", choices=["validate", "list", "search", "export", "import-civic"])
+    c = sub.add_parser("catalogue", help="validate, list, search or export the catalogue; stamp "
+                       "it as validated after an edit (VALIDATED: loads then skip the row checks)")
+    c.add_argument("action", choices=["validate", "stamp", "list", "search", "export",
+                                      "import-civic"])
     c.add_argument("query", nargs="?", help="search: text to look for (gene, alteration, drug, "
                    "driver); import-civic: the CIViC evidence export TSV")
     c.add_argument("-o", "--output", help="import-civic: catalogue file to write (civic.tsv); "
@@ -325,6 +444,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--driver", help="export bed|vcf: only the sites of this driver, e.g. "
                    "'EGFR L858R', EML4-ALK (default: every driver)")
     c.set_defaults(func=_cmd_catalogue)
+
+    ab = sub.add_parser("annotate-batch", help="several samples' annotate runs, then their "
+                        "patients' timelines, in one process (the workflow's annotate job); a "
+                        "failed sample gets a failure report, the others are unaffected")
+    ab.add_argument("--jobs", required=True, help='JSON {"samples": [{"sample", "argv": '
+                    '["annotate", ...], "log", "outputs": [json, html, tsv], "what"}], '
+                    '"timelines": [{"patient", "samples", "argv": ["longitudinal", ...], "log", '
+                    '"outputs"}]}, as the workflow writes it')
+    ab.add_argument("--sample-timeout", type=int, default=0, metavar="SECONDS",
+                    help="each sample stops with an error after this many seconds (0: no limit)")
+    ab.set_defaults(func=_cmd_annotate_batch)
+
+    ck = sub.add_parser("check-summary", help="fail when a sample of the batch summary was not "
+                        "analysed (the workflow's last step)")
+    ck.add_argument("summary", help="results/_batch/summary.tsv")
+    ck.add_argument("-o", "--output", required=True, help="written when every sample was analysed")
+    ck.set_defaults(func=_cmd_check_summary)
 
     lg = sub.add_parser("longitudinal", help="one patient's reports over time -> timeline")
     lg.add_argument("reports", nargs="+", help="report JSONs of the patient's samples")
@@ -396,26 +532,34 @@ class _Timeout(BaseException):  # not swallowed by an "except Exception"
     pass
 
 
-def _start_timeout(seconds: int) -> None:
+def _start_timeout(seconds: int):
     """SIGALRM after ``seconds`` ends the command with one error line; a watchdog thread ends
-    the process 10 s later if it is stuck where Python cannot run the handler."""
+    the process 10 s later if it is stuck where Python cannot run the handler. Returns the
+    function that disarms both (the next sample of a batch gets its own ``seconds``)."""
     import signal
     import threading
-    import time
 
     def alarm(signum, frame):
         raise _Timeout
 
+    done = threading.Event()
     signal.signal(signal.SIGALRM, alarm)
     signal.alarm(seconds)
 
     def watchdog() -> None:
-        time.sleep(seconds + 10)
+        if done.wait(seconds + 10):
+            return
         print(f"ctresist: error: no result after {seconds} s (job_timeout); stopped", file=sys.stderr,
               flush=True)
         os._exit(124)
 
     threading.Thread(target=watchdog, daemon=True, name="ctresist-timeout").start()
+
+    def cancel() -> None:
+        signal.alarm(0)
+        done.set()
+
+    return cancel
 
 
 def _os_error(exc: OSError) -> str:
@@ -441,14 +585,19 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["CTRESIST_ANNOTATIONS"] = os.path.abspath(args.annotations)
     use_packaged_data()
     watch_parent()
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """One command, its errors as one line each; the exit status (also one sample of
+    ``annotate-batch``, in the same process)."""
     with _HtslibStderr() as hts:
         logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                             format="%(asctime)s ctresist %(levelname)s: %(message)s",
                             stream=sys.stderr, force=True)
+        cancel = _start_timeout(args.timeout) if args.timeout > 0 else None
         try:
-            if args.timeout > 0:
-                _start_timeout(args.timeout)
-            args.func(args)
+            status = args.func(args)
         except InputError as exc:
             if args.debug:
                 raise
@@ -466,6 +615,9 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("ctresist: interrupted", file=sys.stderr)
             return 130
+        finally:
+            if cancel:
+                cancel()
         undefined = 0
         for line in hts.lines():
             if line.startswith("[W::vcf_parse] Contig '") and "is not defined in the header" in line:
@@ -477,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
                         "build was checked from the other signals only (assembly names, reference "
                         "bases at catalogue sites, positions); the report's build check says which",
                         undefined)
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

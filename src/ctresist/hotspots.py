@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pysam
@@ -60,6 +61,7 @@ def _specs(entry: Entry, cat: Catalogue) -> list[str]:
     return [p for p in entry.alteration.split("+") if protein.parse(p) is not None]
 
 
+@lru_cache(maxsize=65536)  # pure: every known allele meets every spec of its gene once per driver
 def _matches(change: str, spec: str, gene: str) -> bool:
     obs = protein.parse(change)
     if obs is None:

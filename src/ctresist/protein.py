@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 AA3 = {
@@ -63,6 +64,7 @@ def to_one_letter(hgvsp: str) -> str:
     return text
 
 
+@lru_cache(maxsize=8192)  # pure, and ProteinChange is frozen: the same few specs are parsed often
 def parse(change: str) -> ProteinChange | None:
     """Parse a canonical one-letter change; ``None`` when it is not a protein change we model."""
     m = _SUBST.match(change)

@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import os
 import re
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, FileSystemBytecodeCache, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ctresist.atomic import atomic_write
@@ -124,8 +125,9 @@ def check_model(model: Any, source: str = "report model") -> dict:
     return with_findings(model)
 
 
-def write_tsv(model: dict, path: str, source: str = "report model") -> None:
-    model = check_model(model, source)
+def write_tsv(model: dict, path: str, source: str = "report model", checked: bool = False) -> None:
+    """calls.tsv of a report model (``checked``: already through :func:`check_model`)."""
+    model = model if checked else check_model(model, source)
     with atomic_write(path) as fh:
         fh.write("\t".join(tsv_cell(c) for c in TSV_COLUMNS) + "\n")
         for r in tsv_rows(model):
@@ -141,10 +143,37 @@ def _finalize(value: Any) -> Any:
     return value
 
 
+class _BytecodeCache(FileSystemBytecodeCache):
+    """Jinja2's cache, but a cache problem (unreadable or truncated entry, full disk) only costs
+    a compilation: it never fails a report."""
+
+    def load_bytecode(self, bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - any bad entry: compile instead
+            bucket.reset()
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+@functools.lru_cache(maxsize=1)
 def _env() -> Environment:
+    """One template environment per process. Compiling report.html.j2 costs ~0.25 s, more than
+    annotating a panel sample: the compiled code is kept in Jinja2's per-user bytecode cache (a
+    private folder in the temp dir, keyed by each template's checksum), so one process per sample
+    compiles nothing. Where no safe cache folder exists, templates are compiled as before."""
+    try:
+        cache = _BytecodeCache()  # creates and checks the folder (owner, mode 0700)
+    except (OSError, RuntimeError):
+        cache = None
     env = Environment(loader=PackageLoader("ctresist", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize)
+                      trim_blocks=True, lstrip_blocks=True, finalize=_finalize,
+                      bytecode_cache=cache)
     env.filters["num"] = lambda x, f="{:.3g}": "" if x is None else f.format(x)
     env.filters["pct"] = lambda x: "" if x is None else f"{100 * x:.2f} %"
     return env
@@ -189,11 +218,13 @@ def cn_plot(model: dict) -> dict | None:
             "height": 30 + len(genes) * row, "total_width": left + width + 190}
 
 
-def write_html(model: dict, path: str, template: str = "report.html.j2", source: str = "report model") -> None:
-    """Self-contained HTML (no script, no external resource); ``source`` names the input in errors."""
+def write_html(model: dict, path: str, template: str = "report.html.j2", source: str = "report model",
+               checked: bool = False) -> None:
+    """Self-contained HTML (no script, no external resource); ``source`` names the input in errors
+    (``checked``: the model is already through :func:`check_model`)."""
     from ctresist.findings import is_main
 
-    m = check_model(model, source)
+    m = model if checked else check_model(model, source)
     main = [f for f in m["findings"] if is_main(f)]
     rest = [f for f in m["findings"] if not is_main(f)]
     html = _env().get_template(template).render(r=m, main=main, rest=rest, cn=cn_plot(m),

@@ -6,6 +6,7 @@ import json
 import os
 import shlex
 
+from snakemake.io import report as report_file  # `report` alone is a Snakemake keyword
 from snakemake.utils import validate
 
 from ctresist import batch
@@ -34,6 +35,18 @@ for _sample, _row in ROWS.items():
     BY_PATIENT.setdefault(_row["patient"], []).append(_sample)
 patients = sorted(BY_PATIENT)
 
+#: One annotate job (one process) per group of ``patients_per_job`` consecutive patients, in sheet
+#: order, each with all its samples: imports and knowledge load once per group, and a new
+#: timepoint reruns only its patient's group (appended patients: the last group or a new one).
+PER_JOB = config.get("patients_per_job", 20)
+CHUNKS = {}  # {chunk: [sample, ...]}
+CHUNK_OF = {}  # {sample: chunk}
+for _i, _patient in enumerate(BY_PATIENT):  # first appearance in the sheet
+    _chunk = f"{_i // PER_JOB:05d}"
+    CHUNKS.setdefault(_chunk, []).extend(BY_PATIENT[_patient])
+    for _sample in BY_PATIENT[_patient]:
+        CHUNK_OF[_sample] = _chunk
+
 if workflow.is_main_process and not workflow.dryrun:
     # kill -9 of a previous run leaves its lock behind: clear it when that run is gone
     batch.claim_run(".snakemake")
@@ -44,6 +57,7 @@ ID = "[A-Za-z0-9][A-Za-z0-9_.-]*"
 wildcard_constraints:
     sample=ID,
     patient=ID,
+    chunk="[0-9]+",
 
 
 #: inputs come from a storage provider (--default-storage-provider): sheet paths are storage paths
@@ -61,12 +75,12 @@ def annotations_of(wildcards, input):
     return os.path.dirname(input.genes)
 
 
-def sample_files(wildcards):
+def sample_files(sample):
     """The sample's VCF (+ index), CNV, BAM (+ index), fusion/SV calls, coverage (+ index) and
     purity file where they exist; a missing one fails only this sample's job, with the path named
     (the path is then passed as given in the sheet).
     """
-    row = ROWS[wildcards.sample]
+    row = ROWS[sample]
     files = {}
     for col, exts in (
         ("vcf", (".tbi", ".csi")),
@@ -92,12 +106,14 @@ def sample_files(wildcards):
     return files
 
 
-def annotate_values(wildcards):
-    """The sample's sheet values as quoted ctresist annotate options (a changed value reruns it)."""
-    row = ROWS[wildcards.sample]
-    opts = {
-        "sample": wildcards.sample,
-        "origin": f"{config['samples']}:{LINES.get(wildcards.sample, '?')}",
+def annotate_values(sample):
+    """``ctresist annotate`` options of one sample from its sheet row and the settings its calls
+    depend on (wildcards only: Snakemake records them, and a change reruns the sample's group).
+    """
+    row = ROWS[sample]
+    values = {
+        "sample": sample,
+        "origin": f"{config['samples']}:{LINES.get(sample, '?')}",
         "patient": row.get("patient", ""),
         "date": row.get("collection_date", ""),
         "specimen": row.get("specimen", ""),
@@ -108,28 +124,36 @@ def annotate_values(wildcards):
         "normal-sample": row.get("normal_sample", ""),
         "tumor-fraction": row.get("tumor_fraction", ""),
     }
-    return " ".join(shlex.quote(f"--{k}={v}") for k, v in opts.items() if v)
+    options = [f"--{k}={v}" for k, v in values.items() if v]
+    return [*options, f"--settings={annotate_settings(sample)}"]
 
 
-def annotate_files(wildcards, input):
-    """The sample's files as options: the staged {input} paths; a file that does not exist is
-    passed as written in the sheet, so that its job fails naming it."""
-    row = ROWS[wildcards.sample]
-    opts = {
-        col.replace("_", "-"): input.get(col, row.get(col, ""))
-        for col in ("vcf", "cnv", "bam", "fusions", "coverage", "purity_file")
-    }
-    opts["reference-fasta"] = input.get("reference_fasta", "")
-    opts["gff3"] = input.get("gff3", "")
-    return " ".join(shlex.quote(f"--{k}={v}") for k, v in opts.items() if v)
+def annotate_argv(sample, files, outputs):
+    """``ctresist annotate`` arguments of one sample: its values, its files (the staged {input}
+    paths; a file that does not exist is passed as written in the sheet, so that the sample fails
+    naming it) and its outputs (report.json, report.html, calls.tsv)."""
+    row = ROWS[sample]
+    paths = {}
+    for col in ("vcf", "cnv", "bam", "fusions", "coverage", "purity_file"):
+        paths[col.replace("_", "-")] = files.get(col, row.get(col, ""))
+    paths["reference-fasta"] = files.get("reference_fasta", "")
+    paths["gff3"] = files.get("gff3", "")
+    return [
+        "annotate",
+        *annotate_values(sample),
+        *(f"--{k}={v}" for k, v in paths.items() if v),
+        f"--output={outputs[0]}",
+        f"--html={outputs[1]}",
+        f"--tsv={outputs[2]}",
+    ]
 
 
-def annotate_settings(wildcards):
+def annotate_settings(sample):
     """The config this sample's calls depend on, as JSON: the thresholds of its specimen and the
     shared ones, the preferred transcripts and the read-level ctDNA settings (a change reruns only
-    the samples it concerns).
+    the groups of the samples it concerns).
     """
-    specimen = ROWS[wildcards.sample].get("specimen")
+    specimen = ROWS[sample].get("specimen")
     thresholds = {
         k: v
         for k, v in config.get("thresholds", {}).items()
@@ -143,20 +167,142 @@ def annotate_settings(wildcards):
     return json.dumps(settings, sort_keys=True)
 
 
-def patient_reports(wildcards):
-    return [f"results/{s}/report.json" for s in BY_PATIENT[wildcards.patient]]
+def chunk_files(chunk):
+    """The files of every sample of the group, named m<i>_<column> (i: the sample's place)."""
+    files = {}
+    for i, sample in enumerate(CHUNKS[chunk]):
+        for key, path in sample_files(sample).items():
+            files[f"m{i}_{key}"] = path
+    return files
+
+
+def chunk_values(chunk):
+    """The group's samples and their values (recorded by Snakemake: a change reruns the group)."""
+    return json.dumps({s: annotate_values(s) for s in CHUNKS[chunk]}, sort_keys=True)
+
+
+REPORT_FILES = ("report.json", "report.html", "calls.tsv")
+TIMELINE_FILES = ("timeline.json", "timeline.tsv", "timeline.html", "timeline.svg")
+
+
+def chunk_patients(chunk):
+    """The patients of a group, in sheet order (each with all its samples)."""
+    return list(dict.fromkeys(ROWS[s]["patient"] for s in CHUNKS[chunk]))
+
+
+def chunk_outputs(chunk):
+    """Every sample's report files and (with ``longitudinal``) every patient's timeline files."""
+    out = []
+    for sample in CHUNKS[chunk]:
+        json_, html, tsv = (f"results/{sample}/{name}" for name in REPORT_FILES)
+        labels = {"sample": sample, "type": "report"}
+        out += [
+            json_,
+            report_file(
+                html,
+                caption="../report/report.rst",
+                category="Sample reports",
+                labels=labels,
+            ),
+            tsv,
+        ]
+    if config.get("longitudinal", True):
+        for patient in chunk_patients(chunk):
+            json_, tsv, html, svg = (
+                f"results/_patients/{patient}/{n}" for n in TIMELINE_FILES
+            )
+            labels = {"patient": patient, "type": "timeline"}
+            out += [
+                json_,
+                tsv,
+                report_file(
+                    html,
+                    caption="../report/timeline.rst",
+                    category="Patient timelines",
+                    labels=labels,
+                ),
+                svg,
+            ]
+    return out
+
+
+def chunk_logs(chunk):
+    logs = [f"logs/annotate/{s}.log" for s in CHUNKS[chunk]]
+    if config.get("longitudinal", True):
+        logs += [f"logs/longitudinal/{p}.log" for p in chunk_patients(chunk)]
+    return logs
+
+
+def chunk_jobs(chunk, input, output):
+    """JSON of the group's ``ctresist annotate`` runs and, with ``longitudinal``, its patients'
+    ``ctresist longitudinal`` runs, with their logs; files are the job's {input} and {output}
+    paths (as staged by a storage provider), in the order of :func:`chunk_outputs`."""
+    outputs = list(output)
+    samples = []
+    for i, sample in enumerate(CHUNKS[chunk]):
+        files = {}
+        for key in (
+            "vcf",
+            "cnv",
+            "bam",
+            "fusions",
+            "coverage",
+            "purity_file",
+            "reference_fasta",
+            "gff3",
+        ):
+            if input.get(f"m{i}_{key}"):
+                files[key] = input.get(f"m{i}_{key}")
+        row = ROWS[sample]
+        out, outputs = outputs[:3], outputs[3:]
+        samples.append(
+            {
+                "sample": sample,
+                "argv": annotate_argv(sample, files, out),
+                "log": f"logs/annotate/{sample}.log",
+                "outputs": out,
+                "what": {
+                    "sample": sample,
+                    "patient": row.get("patient", ""),
+                    "collection_date": row.get("collection_date", ""),
+                    "specimen": row.get("specimen", ""),
+                },
+            }
+        )
+    timelines = []
+    if config.get("longitudinal", True):
+        for patient in chunk_patients(chunk):
+            out, outputs = outputs[:4], outputs[4:]
+            json_, tsv, html, svg = out
+            timelines.append(
+                {
+                    "patient": patient,
+                    "samples": BY_PATIENT[patient],
+                    "argv": [
+                        "longitudinal",
+                        f"--patient={patient}",
+                        f"--json={json_}",
+                        f"--tsv={tsv}",
+                        f"--html={html}",
+                    ],
+                    "log": f"logs/longitudinal/{patient}.log",
+                    "outputs": out,
+                }
+            )
+    return json.dumps({"samples": samples, "timelines": timelines})
+
+
+def chunk_runtime(chunk):
+    """SLURM runtime (min) of a group: job_timeout for each of its samples and timelines."""
+    return RUNTIME * (len(CHUNKS[chunk]) + len(chunk_patients(chunk)))
 
 
 def all_outputs():
-    out = expand(
-        "results/{sample}/{name}",
-        sample=samples.index,
-        name=["report.json", "report.html", "calls.tsv"],
-    )
-    if config.get("longitudinal", True):
-        out += expand("results/_patients/{patient}/timeline.html", patient=patients)
-    out += ["results/_batch/summary.tsv"]
-    return out
+    """The batch summary and its check: they need every sample's report, whose job writes the
+    sample's other files and its patients' timelines (Snakemake reruns a job with any output
+    missing), so the DAG is built from these two targets, not from 4 x samples of them.
+    """
+    return ["results/_batch/summary.tsv", "results/_batch/all_samples_analysed.txt"]
 
 
 onerror:
@@ -166,6 +312,7 @@ onerror:
         "results",
         "logs",
         patients=samples["patient"].to_dict(),
+        groups=CHUNK_OF,
     )
 
 

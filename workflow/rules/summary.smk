@@ -1,35 +1,11 @@
 localrules:
-    longitudinal,
     summary,
-
-
-rule longitudinal:
-    input:
-        patient_reports,
-    output:
-        html=report(
-            "results/_patients/{patient}/timeline.html",
-            caption="../report/timeline.rst",
-            category="Patient timelines",
-            labels={"patient": "{patient}", "type": "timeline"},
-        ),
-        tsv="results/_patients/{patient}/timeline.tsv",
-        json="results/_patients/{patient}/timeline.json",
-        svg="results/_patients/{patient}/timeline.svg",
-    log:
-        "logs/longitudinal/{patient}.log",
-    conda:
-        "../envs/ctresist.yaml"
-    resources:
-        timeout_s=TIMEOUT,
-    shell:
-        "ctresist --timeout {resources.timeout_s} longitudinal {input:q} "
-        "--patient {wildcards.patient:q} --json {output.json:q} --tsv {output.tsv:q} "
-        "--html {output.html:q} 2> {log:q}"
+    check,
 
 
 rule summary:
     input:
+        # every report: a sample added to a group is a missing input, which reruns its group
         expand("results/{sample}/report.json", sample=samples.index),
     output:
         tsv="results/_batch/summary.tsv",
@@ -47,3 +23,16 @@ rule summary:
         "../envs/ctresist.yaml"
     script:
         "../scripts/summary.py"
+
+
+rule check:
+    input:
+        "results/_batch/summary.tsv",
+    output:
+        "results/_batch/all_samples_analysed.txt",
+    log:
+        "logs/summary/check.log",
+    conda:
+        "../envs/ctresist.yaml"
+    shell:
+        "ctresist check-summary {input:q} -o {output:q} 2> {log:q}"
