@@ -65,15 +65,18 @@ def test_annotate_imports_no_validator_and_no_pandas(tmp_path):
             if c["status"] != "sensitivity_evidence"] == [("actionable_resistance", "ALK", "G1202R")]
 
 
-def test_a_broken_template_cache_entry_only_costs_a_compilation():
+def test_a_broken_template_cache_entry_only_costs_a_compilation(tmp_path, monkeypatch):
+    import tempfile
     from pathlib import Path
 
     from ctresist import report
 
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a cache of this test's own
     report._env.cache_clear()
     env = report._env()
     assert env.bytecode_cache is not None
     env.get_template("report.html.j2")  # compiled and stored
+    assert Path(env.bytecode_cache.directory).parent == tmp_path
     entries = list(Path(env.bytecode_cache.directory).glob("__jinja2_*.cache"))
     sizes = {e: e.stat().st_size for e in entries}
     assert entries and min(sizes.values()) > 1000

@@ -293,8 +293,10 @@ def chunk_jobs(chunk, input, output):
 
 
 def chunk_runtime(chunk):
-    """SLURM runtime (min) of a group: job_timeout for each of its samples and timelines."""
-    return RUNTIME * (len(CHUNKS[chunk]) + len(chunk_patients(chunk)))
+    """SLURM runtime (min) of a group: one job_timeout (a stalled sample is stopped by it) plus a
+    minute for each of its samples and timelines (a panel sample takes seconds); not job_timeout
+    times each, which would ask a cluster for days."""
+    return RUNTIME + len(CHUNKS[chunk]) + len(chunk_patients(chunk))
 
 
 def all_outputs():
@@ -316,7 +318,8 @@ onerror:
     )
 
 
-#: job_timeout (s): ctresist stops itself after it (the sample fails with the reason); SLURM
-#: gets it as the job's runtime (min). Resources, not params: changing it reruns nothing.
+#: job_timeout (s): ctresist stops a sample (or a timeline) after it, and the sample fails with
+#: the reason; a SLURM job's runtime follows from it (chunk_runtime). Resources, not params:
+#: changing it reruns nothing.
 TIMEOUT = config.get("job_timeout", 3600)
 RUNTIME = -(-TIMEOUT // 60) if TIMEOUT else 7 * 24 * 60
