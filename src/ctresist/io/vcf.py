@@ -744,8 +744,9 @@ class _TextScan:
             while not eof:
                 parts = [pending]
                 size = len(pending)
+                whole = b"\n" in pending  # at least one whole line (a line may be longer than CHUNK)
                 error = None
-                while size < self.CHUNK:
+                while size < self.CHUNK or not whole:
                     try:
                         more = self.fh.read(self.PIECE)
                     except Exception as exc:  # corrupt compressed data: check the lines before it
@@ -756,6 +757,7 @@ class _TextScan:
                         break
                     parts.append(more)
                     size += len(more)
+                    whole = whole or b"\n" in more
                 data = b"".join(parts)
                 cut = data.rfind(b"\n") + 1
                 cut_short = eof and error is None and cut < len(data)
