@@ -85,9 +85,21 @@ def test_one_bad_sample_fails_alone_with_a_failure_report(tmp_path):
     row = dict(zip(rows[0].split("\t"), rows[1].split("\t")))
     assert (row["sample"], row["status"], row["row_type"]) == ("S3", "not_analysed", "failed")
     assert "alectinibb" in row["excluded_reason"]
-    # the patient's timeline is made of the two analysed samples
-    tl = json.loads((tmp_path / "results" / "_patients" / "ALK01" / "timeline.json").read_text())
+    # the patient's timeline is made of the two analysed samples and lists the two others as
+    # not analysed (JSON, TSV and the page), never as negative timepoints
+    d = tmp_path / "results" / "_patients" / "ALK01"
+    tl = json.loads((d / "timeline.json").read_text())
     assert [t["sample"] for t in tl["timepoints"]] == ["S1", "S4"]
+    assert [(n["sample"], n["date"]) for n in tl["not_analysed"]] == [("S2", "2024-05-02"),
+                                                                      ("S3", "2024-06-02")]
+    jsonschema.validate(tl, json.loads((ROOT / "src" / "ctresist" / "schemas" /
+                                        "timeline.schema.json").read_text()))
+    tsv = [ln.split("\t") for ln in (d / "timeline.tsv").read_text().splitlines()]
+    gaps = [dict(zip(tsv[0], ln)) for ln in tsv[1:] if "not_analysed" in ln]
+    assert [(g["sample"], g["state"]) for g in gaps] == [("S2", "not_analysed"), ("S3", "not_analysed")]
+    assert "missing.vcf: file not found" in gaps[0]["note"]
+    page = (d / "timeline.html").read_text()
+    assert "Samples not analysed" in page and "they are not negative results" in page
     # the batch summary lists the failed ones; the final check fails naming them
     reports = [str(tmp_path / "results" / s / "report.json") for s in ("S1", "S2", "S3", "S4")]
     summ = tmp_path / "results" / "_batch"

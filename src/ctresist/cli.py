@@ -195,13 +195,15 @@ def _cmd_annotate_batch(args: argparse.Namespace) -> None:
             failed.append(job["sample"])
             write_failed(job["outputs"], job.get("what") or {"sample": job["sample"]},
                          _error_line(job["log"], rc))
+    outputs = {job["sample"]: job["outputs"][0] for job in samples}
     for job in timelines:
-        reports = [ok[s] for s in job["samples"] if s in ok]
         what = {"patient": job["patient"]}
-        if not reports:
+        if not any(s in ok for s in job["samples"]):
             write_failed(job["outputs"], what, "no sample of this patient could be analysed: "
                          + "; ".join(f"{s}: see its report" for s in job["samples"]))
             continue
+        # the failed samples' failure reports too: the timeline lists them as not analysed
+        reports = [outputs[s] for s in job["samples"] if s in outputs]
         rc = _run_logged(["--timeout", str(args.sample_timeout), job["argv"][0], *reports,
                           *job["argv"][1:]], job["log"])
         if rc == 130:

@@ -388,6 +388,10 @@ def long_rows(model: dict) -> list[dict]:
                          "mechanism": a["mechanism"], "sample": t["sample"], "date": t["date"],
                          "therapy": t["therapy"], "state": o["state"], "trend": trend or "",
                          **{k: o[k] for k in TSV_COLUMNS[8:]}})
+    for n in model.get("not_analysed", []):  # a failed timepoint is a row too: never a silent gap
+        rows.append({**{k: None for k in TSV_COLUMNS}, "patient": model["patient"], "alteration": "",
+                     "mechanism": "", "sample": n["sample"], "date": n["date"], "therapy": "",
+                     "state": "not_analysed", "trend": "", "note": n["reason"]})
     return rows
 
 
@@ -398,13 +402,31 @@ def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str,
     (``therapy.read_therapy_file``), drawn as the plot's bands instead of the sheet's therapy."""
     from ctresist.therapy import read_therapy_file
 
+    from ctresist.failed import read_failed
+
     lines = read_therapy_file(therapy_file) if therapy_file else []
+    failed = {p: read_failed(p) for p in paths}
+    not_analysed = []  # timepoints whose input could not be read: shown, never a negative
+    for p, f in failed.items():
+        if f is not None:
+            what = f.get("sample") if isinstance(f.get("sample"), dict) else {}
+            if what.get("patient") not in (None, "", patient):
+                raise InputError(f"{p}: report is for patient {what.get('patient')!r}, not {patient!r}")
+            not_analysed.append({"sample": str(what.get("sample", "")),
+                                 "date": str(what.get("collection_date", "")),
+                                 "specimen": str(what.get("specimen", "")),
+                                 "reason": str(f.get("error", ""))})
+    paths = [p for p in paths if failed[p] is None]
+    if not paths:
+        raise InputError(f"patient {patient}: no sample could be analysed ("
+                         + "; ".join(f"{n['sample']}: {n['reason']}" for n in not_analysed) + ")")
     reports = [_load(p) for p in paths]
     for p, r in zip(paths, reports):
         if r["sample"].get("patient") != patient:
             raise InputError(f"{p}: report is for patient {r['sample'].get('patient')!r}, not {patient!r}")
     model = {"schema": TIMELINE_SCHEMA, "patient": patient, **timeline(reports), "therapy_lines": lines,
-             "identity": sample_identity(reports)}
+             "identity": sample_identity(reports),
+             "not_analysed": sorted(not_analysed, key=lambda n: (n["date"], n["sample"]))}
     model["long"] = long_rows(model)
     plot = timeline_plot(model)
     template = _env().get_template("timeline.html.j2")
