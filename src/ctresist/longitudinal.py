@@ -400,9 +400,8 @@ def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str,
     """timeline.json, the long-form timeline.tsv, timeline.html and, beside it, timeline.svg (the
     plot alone, for slides; ``<html stem>.svg``). ``therapy_file``: the patient's lines of therapy
     (``therapy.read_therapy_file``), drawn as the plot's bands instead of the sheet's therapy."""
-    from ctresist.therapy import read_therapy_file
-
     from ctresist.failed import read_failed
+    from ctresist.therapy import read_therapy_file
 
     lines = read_therapy_file(therapy_file) if therapy_file else []
     failed = {p: read_failed(p) for p in paths}
