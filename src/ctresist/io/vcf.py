@@ -22,7 +22,6 @@ Unknown values stay ``None`` (missing is not zero).
 """
 from __future__ import annotations
 
-import base64
 import logging
 import math
 import os
@@ -672,7 +671,8 @@ class _TextScan:
     on the file's header and these lines, and go through the exact overlap test of
     :meth:`_Checks.wanted`, as when every record was parsed. Every other line (a new CHROM not
     declared in the header, an equal or smaller POS, a header line, a wrong column count, an
-    unreadable POS, a position beyond the contig) starts a window of up to ``WINDOW`` lines that
+    unreadable POS, a position beyond the contig) starts a window of ``WINDOW`` lines (twice as
+    many after each window that is followed by another such line, up to ``MAX_WINDOW``) that
     are parsed by htslib and checked record by record by :meth:`_Checks.record`, as before; so
     every error message is the same. The one check that no longer sees every record: values
     that htslib cannot parse (``AD=1,x``) in a record outside the gene spans no longer stop the
@@ -682,6 +682,7 @@ class _TextScan:
     PIECE = 1 << 16  # bytes per read (about one BGZF block): a corrupt block loses no earlier line
     CHUNK = 1 << 19  # bytes of whole lines checked together
     WINDOW = 64  # lines parsed by htslib after a line the text check does not settle
+    MAX_WINDOW = 1 << 14  # the window doubles while the text check settles no line after it
     MAX_CHROM = 64  # longer CHROM names are left to htslib
     MAX_HEADER = 1 << 26  # a longer header is left to htslib
 
@@ -695,6 +696,7 @@ class _TextScan:
         self.rest = first
         self.n = 0
         self.key_line: tuple[bytes, int] | None = None  # (chunk, start) of the last settled line
+        self.window = self.WINDOW
 
     @classmethod
     def open(cls, path: str, checks: _Checks) -> _TextScan | None:
@@ -821,10 +823,13 @@ class _TextScan:
         i = 0
         while i < n_lines:
             if not (ok[i] and self._settle(data, i, starts, t1, pos)):
-                stop = min(n_lines, i + self.WINDOW)
+                stop = min(n_lines, i + self.window)
                 yield from self._parse(data[starts[i]:ends[stop - 1] + 1], stop - i, check=True)
+                # a file whose lines the text check never settles: fewer, longer windows
+                self.window = min(2 * self.window, self.MAX_WINDOW)
                 i = stop
                 continue
+            self.window = self.WINDOW
             nb = np.searchsorted(breaks, i + 1)
             j = int(breaks[nb]) if nb < len(breaks) else n_lines
             if checks.limit is not None and pos[j - 1] > checks.limit:
@@ -909,9 +914,26 @@ class _TextScan:
         return True
 
     def _reader(self, lines: bytes) -> VCF:
-        """A cyvcf2 reader of the header followed by ``lines`` (in memory)."""
-        url = "data:;base64," + base64.b64encode(self.header + lines).decode("ascii")
-        return VCF(url, gts012=False, lazy=True)
+        """A cyvcf2 reader of the header followed by ``lines``: an in-memory file (Linux memfd),
+        else a temporary file removed once htslib has opened it."""
+        import tempfile
+
+        payload = self.header + lines
+        if hasattr(os, "memfd_create") and os.path.isdir("/proc/self/fd"):
+            fd = os.memfd_create("ctresist-vcf")
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+                return VCF(f"/proc/self/fd/{fd}", gts012=False, lazy=True)
+            finally:
+                os.close(fd)  # htslib has its own descriptor
+        with tempfile.NamedTemporaryFile("wb", suffix=".vcf", delete=False) as out:
+            out.write(payload)
+        try:
+            return VCF(out.name, gts012=False, lazy=True)
+        finally:
+            os.unlink(out.name)
 
     def _parse(self, lines: bytes, count: int, check: bool, numbers: list[int] | None = None
                ) -> Iterator:
