@@ -129,12 +129,14 @@ def test_rerun_after_kill_9_finishes_the_batch(repo_copy):
     rerun-incomplete; the dead run's lock is cleared by the workflow)."""
     rows = ["sample\tpatient\tcollection_date\tspecimen\tvcf\tcnv\tdriver\ttherapy\tgenome_build"]
     for i in range(16):
-        rows.append(f"K{i:02d}\tP{i % 4}\t2024-01-{i + 1:02d}\tplasma\ttest_data/ALK01_T1_plasma.vcf.gz\t\tEML4-ALK\talectinib\tGRCh38")
+        rows.append(f"K{i:02d}\tP{i % 8}\t2024-01-{i + 1:02d}\tplasma\ttest_data/ALK01_T1_plasma.vcf.gz\t\tEML4-ALK\talectinib\tGRCh38")
     (repo_copy / "config" / "samples.tsv").write_text("\n".join(rows) + "\n")
     if not (repo_copy / "profiles").exists():  # the repository's profiles/ -> workflow/profiles
         (repo_copy / "profiles").symlink_to("workflow/profiles")
+    # one patient (2 samples) per annotate job: 8 jobs, so there is a job to kill after 3 reports
     (repo_copy / "config" / "config.yaml").write_text(
-        (repo_copy / "config" / "config.yaml").read_text() + "annotations: annotations\n")
+        (repo_copy / "config" / "config.yaml").read_text() + "annotations: annotations\n"
+        "patients_per_job: 1\n")
     run = subprocess.Popen(["snakemake", "--cores", "1"], cwd=repo_copy, env=snakemake_env(),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
