@@ -69,20 +69,8 @@ def summarise(reports: list[str], failed: list[str], tsv: str, html: str,
               patients: dict[str, str] | None = None) -> None:
     """Batch summary (TSV + HTML) and, when asked, the MultiQC custom content; ``patients``
     ({sample: patient}, from the sheet) names the patient of a failed sample."""
-    from ctresist.failed import read_failed
     from ctresist.longitudinal import do_batch_summary
 
-    ok, failed, patients = [], list(failed), dict(patients or {})
-    for path in reports:  # a failure report ("not analysed") is a failed sample, with its reason
-        model = read_failed(path)
-        if model is None:
-            ok.append(path)
-            continue
-        what = model.get("sample") if isinstance(model.get("sample"), dict) else {}
-        sample = str(what.get("sample") or os.path.basename(os.path.dirname(path)))
-        failed.append(f"{sample}: {model.get('error', '')}")
-        patients.setdefault(sample, str(what.get("patient", "")))
-    reports = ok
     do_batch_summary(reports, failed, tsv, html, patients=patients)
     if mqc_tsv and mqc_yaml:
         from ctresist.multiqc import write_multiqc

@@ -23,17 +23,6 @@ def is_failed(model: object) -> bool:
     return isinstance(model, dict) and model.get("schema") == FAILED_SCHEMA and model.get("failed") is True
 
 
-def read_failed(path: str) -> dict | None:
-    """The failure report at ``path``; None for anything else (a real report is then read and
-    checked by its own reader)."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            model = json.load(fh)
-    except (OSError, ValueError):
-        return None
-    return model if is_failed(model) else None
-
-
 def write_failed(outputs: list[str], what: dict[str, str], reason: str) -> None:
     """Each of ``outputs`` (by its extension: .json, .html, .tsv, .svg) as a failure report of
     ``what`` (``sample`` or ``patient``, plus any of ``patient``, ``collection_date``,

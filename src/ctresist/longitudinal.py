@@ -51,6 +51,7 @@ import os
 
 from ctresist.atomic import atomic_write
 from ctresist.errors import InputError
+from ctresist.failed import is_failed
 from ctresist.findings import DETECTED, is_main
 from ctresist.report import _env, check_model, generated_at, tsv_cell, write_json
 from ctresist.stats import vaf_ci
@@ -64,6 +65,8 @@ def _load(path: str) -> dict:
             model = json.load(fh)
     except (OSError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: cannot read report JSON ({exc})") from exc
+    if is_failed(model):  # a sample that could not be analysed: its readers list it as such
+        return model
     return check_model(model, path)
 
 
@@ -400,29 +403,22 @@ def do_longitudinal(paths: list[str], patient: str, json_out: str, tsv_out: str,
     """timeline.json, the long-form timeline.tsv, timeline.html and, beside it, timeline.svg (the
     plot alone, for slides; ``<html stem>.svg``). ``therapy_file``: the patient's lines of therapy
     (``therapy.read_therapy_file``), drawn as the plot's bands instead of the sheet's therapy."""
-    from ctresist.failed import read_failed
     from ctresist.therapy import read_therapy_file
 
     lines = read_therapy_file(therapy_file) if therapy_file else []
-    failed = {p: read_failed(p) for p in paths}
-    not_analysed = []  # timepoints whose input could not be read: shown, never a negative
-    for p, f in failed.items():
-        if f is not None:
-            what = f.get("sample") if isinstance(f.get("sample"), dict) else {}
-            if what.get("patient") not in (None, "", patient):
-                raise InputError(f"{p}: report is for patient {what.get('patient')!r}, not {patient!r}")
-            not_analysed.append({"sample": str(what.get("sample", "")),
-                                 "date": str(what.get("collection_date", "")),
-                                 "specimen": str(what.get("specimen", "")),
-                                 "reason": str(f.get("error", ""))})
-    paths = [p for p in paths if failed[p] is None]
-    if not paths:
+    loaded = [(p, _load(p)) for p in paths]
+    for p, r in loaded:
+        owner = r["sample"].get("patient")
+        if owner != patient and not (is_failed(r) and not owner):  # a failure may name none
+            raise InputError(f"{p}: report is for patient {r['sample'].get('patient')!r}, not {patient!r}")
+    # timepoints whose input could not be read: shown as such, never as a negative
+    not_analysed = [{"sample": r["sample"]["sample"], "date": r["sample"].get("collection_date", ""),
+                     "specimen": r["sample"].get("specimen", ""), "reason": r["error"]}
+                    for _, r in loaded if is_failed(r)]
+    reports = [r for _, r in loaded if not is_failed(r)]
+    if not reports:
         raise InputError(f"patient {patient}: no sample could be analysed ("
                          + "; ".join(f"{n['sample']}: {n['reason']}" for n in not_analysed) + ")")
-    reports = [_load(p) for p in paths]
-    for p, r in zip(paths, reports):
-        if r["sample"].get("patient") != patient:
-            raise InputError(f"{p}: report is for patient {r['sample'].get('patient')!r}, not {patient!r}")
     model = {"schema": TIMELINE_SCHEMA, "patient": patient, **timeline(reports), "therapy_lines": lines,
              "identity": sample_identity(reports),
              "not_analysed": sorted(not_analysed, key=lambda n: (n["date"], n["sample"]))}
@@ -472,6 +468,10 @@ def do_batch_summary(paths: list[str], failed: list[str], tsv_out: str, html_out
         if not os.path.exists(p):
             continue
         r = _load(p)
+        if is_failed(r):
+            failed = [*failed, f"{r['sample']['sample']}: {r['error']}"]
+            patients = {**(patients or {}), r["sample"]["sample"]: r["sample"].get("patient", "")}
+            continue
         by_patient.setdefault(r["sample"]["patient"], []).append(r)
         main = [f for f in r["findings"] if is_main(f)]
         act = [f"{f['gene']} {f['alteration']}" for f in main if f["status"] == "actionable_resistance"]

@@ -7,6 +7,7 @@ import json
 import yaml
 
 from ctresist.atomic import atomic_write
+from ctresist.failed import is_failed
 
 COLUMNS = ["outcome", "actionable_count", "headline", "specimen", "tumor_fraction",
            "catalogue_version"]
@@ -18,6 +19,9 @@ def sample_rows(reports: list[str], failed: list[str]) -> dict[str, dict]:
     for path in sorted(reports):
         with open(path, encoding="utf-8") as fh:
             r = json.load(fh)
+        if is_failed(r):  # not analysed: a failed sample with its reason
+            failed = [*failed, f"{r['sample']['sample']}: {r['error']}"]
+            continue
         actionable = {(c["gene"], c["alteration"]) for c in r["calls"]
                       if c["status"] == "actionable_resistance" and not c.get("subsumed_by")}
         tf = r["sample"].get("tumor_fraction")
