@@ -53,16 +53,9 @@ def write_failed(outputs: list[str], what: dict[str, str], reason: str) -> None:
 
 
 def _page(title: str, reason: str) -> str:
-    from ctresist.report import neutralise_bidi
+    from ctresist.report import _env
 
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{html.escape(title)}</title></head><body>"
-            f"<h1>{html.escape(title)}</h1>"
-            "<p><strong>No result: this is not a negative report.</strong> ctresist could not read "
-            "this input, so nothing about resistance can be said from it.</p>"
-            f"<p>Reason: {html.escape(neutralise_bidi(reason))}</p>"
-            "<p>Fix the input named above and rerun the workflow; the other samples of the batch "
-            "were analysed.</p></body></html>\n")
+    return _env().get_template("failed.html.j2").render(title=title, reason=reason) + "\n"
 
 
 def _tsv(kind: str, what: dict[str, str], reason: str) -> str:
