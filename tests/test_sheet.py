@@ -59,7 +59,7 @@ def test_directory_empty_file_and_fifo_are_refused_before_reading(tmp_path):
         read_sheet(empty)
     fifo = tmp_path / "fifo.tsv"
     os.mkfifo(fifo)
-    with pytest.raises(InputError, match=r"fifo\.tsv: is not a regular file \(a FIFO, socket or device\)"):
+    with pytest.raises(InputError, match=r"fifo\.tsv: is a FIFO \(named pipe\), not a sample sheet; give the TSV file"):
         read_sheet(str(fifo))
     only_comments = sheet(tmp_path, "# nothing\n\n", "comments.tsv")
     with pytest.raises(InputError, match=r"comments\.tsv: no header line"):

@@ -8,7 +8,6 @@ import csv
 import datetime as dt
 import difflib
 import os
-import stat
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +16,7 @@ import yaml
 
 from ctresist.catalogue import DrugVocabulary
 from ctresist.errors import InputError
+from ctresist.io.integrity import check_regular_file
 
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "samples.schema.yaml"
 #: Well-known other spellings of column names, read as the canonical column.
@@ -83,18 +83,8 @@ def _read_rows(path: str) -> tuple[list[int], list[list[str]]]:
 
     Refuses what is not a readable text file before reading: missing, a directory, a FIFO or
     device, empty."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"{path}: sample sheet not found; check the path") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read the sample sheet ({exc.strerror})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{path}: is a directory, not a sample sheet; give the TSV file "
-                         "(e.g. config/samples.tsv)")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{path}: is not a regular file (a FIFO, socket or device); give the "
-                         "sample sheet as a TSV file")
+    check_regular_file(path, "sample sheet", "give the TSV file (e.g. config/samples.tsv)")
+    st = os.stat(path)
     if st.st_size == 0:
         raise InputError(f"{path}: the sample sheet is empty (0 bytes); it needs a header line "
                          "and one row per sample")
