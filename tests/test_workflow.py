@@ -225,6 +225,15 @@ def test_user_configfile_reaches_every_job(repo_copy):
     assert got == [("actionable_resistance", "ALK", "G1202R")] and th["min_alt_reads"] == 3
 
 
+def only_group_planned(repo, group: str) -> str:
+    """A dry run plans exactly annotate group ``group``, the summary and its check; returns the
+    dry run's text before the summary (the group job's outputs)."""
+    dry = smk(repo, "-n")
+    assert jobs_to_run(dry) == {f"annotate_{group}": 1, "summary": 1, "check": 1, "default": 1}, \
+        dry.stdout
+    return dry.stdout.split("rule summary")[0]
+
+
 def test_appending_a_sample_runs_only_its_jobs(repo_copy):
     """#14.6: a new patient's row adds its annotate group, its outputs, its timeline and the
     summary, nothing else; a new timepoint of a patient reruns that patient's group (its samples'
@@ -240,10 +249,7 @@ def test_appending_a_sample_runs_only_its_jobs(repo_copy):
     write_sheet(repo_copy, ALK02, ALK01_T1, egfr)
     changelog = repo_copy / "annotations" / "catalogue" / "CHANGELOG.md"
     changelog.write_text(changelog.read_text() + "\n")
-    dry = smk(repo_copy, "-n")
-    assert jobs_to_run(dry) == {"annotate_00001": 1, "summary": 1, "check": 1, "default": 1}, \
-        dry.stdout
-    first = dry.stdout.split("rule summary")[0]
+    first = only_group_planned(repo_copy, "00001")
     assert "results/EGFR01_plasma/report.json" in first
     assert "results/_patients/EGFR01/timeline.html" in first
     for old in ("ALK02_tissue", "ALK01_T1_plasma"):
@@ -252,10 +258,7 @@ def test_appending_a_sample_runs_only_its_jobs(repo_copy):
     # a new timepoint of ALK01 (first group): that group's samples and timelines only
     t2 = ALK01_T1.replace("ALK01_T1_plasma", "ALK01_T2_plasma").replace("2024-04-02", "2024-07-01")
     write_sheet(repo_copy, ALK02, ALK01_T1, egfr, t2)
-    dry = smk(repo_copy, "-n")
-    assert jobs_to_run(dry) == {"annotate_00000": 1, "summary": 1, "check": 1, "default": 1}, \
-        dry.stdout
-    first = dry.stdout.split("rule summary")[0]
+    first = only_group_planned(repo_copy, "00000")
     assert "results/ALK01_T2_plasma/report.json" in first
     assert "results/_patients/ALK01/timeline.html" in first
     assert "EGFR01" not in first

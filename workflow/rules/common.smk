@@ -75,6 +75,17 @@ def annotations_of(wildcards, input):
     return os.path.dirname(input.genes)
 
 
+#: The sheet's file columns and the index files looked for beside each.
+FILE_COLUMNS = {
+    "vcf": (".tbi", ".csi"),
+    "cnv": (),
+    "bam": (".bai", ".crai"),
+    "fusions": (),
+    "coverage": (".tbi", ".csi"),
+    "purity_file": (),
+}
+
+
 def sample_files(sample):
     """The sample's VCF (+ index), CNV, BAM (+ index), fusion/SV calls, coverage (+ index) and
     purity file where they exist; a missing one fails only this sample's job, with the path named
@@ -82,14 +93,7 @@ def sample_files(sample):
     """
     row = ROWS[sample]
     files = {}
-    for col, exts in (
-        ("vcf", (".tbi", ".csi")),
-        ("cnv", ()),
-        ("bam", (".bai", ".crai")),
-        ("fusions", ()),
-        ("coverage", (".tbi", ".csi")),
-        ("purity_file", ()),
-    ):
+    for col, exts in FILE_COLUMNS.items():
         path = row.get(col, "")
         if path and STAGED:  # from storage: declared as given (indexes are not staged)
             files[col] = path
@@ -134,7 +138,7 @@ def annotate_argv(sample, files, outputs):
     naming it) and its outputs (report.json, report.html, calls.tsv)."""
     row = ROWS[sample]
     paths = {}
-    for col in ("vcf", "cnv", "bam", "fusions", "coverage", "purity_file"):
+    for col in FILE_COLUMNS:
         paths[col.replace("_", "-")] = files.get(col, row.get(col, ""))
     paths["reference-fasta"] = files.get("reference_fasta", "")
     paths["gff3"] = files.get("gff3", "")
@@ -240,19 +244,8 @@ def chunk_jobs(chunk, input, output):
     outputs = list(output)
     samples = []
     for i, sample in enumerate(CHUNKS[chunk]):
-        files = {}
-        for key in (
-            "vcf",
-            "cnv",
-            "bam",
-            "fusions",
-            "coverage",
-            "purity_file",
-            "reference_fasta",
-            "gff3",
-        ):
-            if input.get(f"m{i}_{key}"):
-                files[key] = input.get(f"m{i}_{key}")
+        prefix = f"m{i}_"  # chunk_files' names of this sample's files
+        files = {k[len(prefix) :]: v for k, v in input.items() if k.startswith(prefix)}
         row = ROWS[sample]
         out, outputs = outputs[:3], outputs[3:]
         samples.append(
