@@ -247,8 +247,7 @@ def _run_logged(argv: list[str], log_path: str) -> int:
         sys.stderr = outer
         os.dup2(saved, 2)
         os.close(saved)
-        logging.basicConfig(level=logging.getLogger().level, stream=sys.stderr, force=True,
-                            format="%(asctime)s ctresist %(levelname)s: %(message)s")
+        _log_to_stderr(logging.getLogger().level)  # the log handler followed the sample's stderr
 
 
 def _cmd_check_summary(args: argparse.Namespace) -> None:
@@ -590,13 +589,16 @@ def main(argv: list[str] | None = None) -> int:
     return _run(args)
 
 
+def _log_to_stderr(level: int) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s ctresist %(levelname)s: %(message)s",
+                        stream=sys.stderr, force=True)
+
+
 def _run(args: argparse.Namespace) -> int:
     """One command, its errors as one line each; the exit status (also one sample of
     ``annotate-batch``, in the same process)."""
     with _HtslibStderr() as hts:
-        logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                            format="%(asctime)s ctresist %(levelname)s: %(message)s",
-                            stream=sys.stderr, force=True)
+        _log_to_stderr(logging.WARNING if args.quiet else logging.INFO)
         cancel = _start_timeout(args.timeout) if args.timeout > 0 else None
         try:
             status = args.func(args)
